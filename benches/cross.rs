@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the cross criterion benches.
+fn main() {}

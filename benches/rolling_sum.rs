@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the rolling_sum criterion benches.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the rolling_var criterion benches.
+fn main() {}

@@ -1,0 +1,15 @@
+//! The hand-vectorized kernels, one folder per family, each with its
+//! backends side by side (`scalar.rs`, `portable.rs`, `avx2.rs`) and a
+//! `mod.rs` that validates arguments and dispatches.
+//!
+//! Every function here takes an explicit [`Backend`](crate::Backend) and
+//! returns [`Error::BackendUnavailable`](crate::Error::BackendUnavailable)
+//! if the CPU cannot run it; the crate-root functions call these with
+//! [`Backend::active`](crate::Backend::active). Kernels allocate nothing:
+//! they write into the caller's buffers.
+
+pub mod cross;
+pub mod rolling_sum;
+pub mod rolling_var;
+
+pub use cross::{CmpOp, Rhs};

@@ -1,0 +1,117 @@
+//! # ta-kernels
+//!
+//! Trading indicators and trigger detection on hand-vectorized `f64`
+//! kernels, dispatched at run time between AVX2+FMA, portable SIMD
+//! (`wide`) and scalar code (see [`Backend`]).
+//!
+//! The core kernels:
+//! - rolling sum / simple moving average ([`sma`], [`rolling_sum`]), by
+//!   blocked, shifted prefix sums;
+//! - rolling variance and standard deviation ([`rolling_var`],
+//!   [`rolling_std`]);
+//! - comparison and crossing masks into a packed [`BitMask`]
+//!   ([`cross_above`], [`cross_below`], [`compare`]).
+//!
+//! Every function validates its arguments and returns a typed [`Error`]
+//! (never panics on bad input). Outputs have the input's length; warm-up
+//! outputs are NaN. A NaN or ±inf in the input makes the outputs whose
+//! window contains it NaN (or ±inf where the maths says so); once it has
+//! left the window the outputs are finite and accurate again.
+//!
+//! Numerical guarantees are stated on each kernel module
+//! ([`kernels::rolling_sum`], [`kernels::rolling_var`]) and tested by
+//! property tests against exact references on adversarial inputs.
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod bitmask;
+pub mod dispatch;
+mod error;
+pub mod kernels;
+
+pub use bitmask::BitMask;
+pub use dispatch::{Backend, with_backend};
+pub use error::{Error, Result};
+pub use kernels::{CmpOp, Rhs};
+
+/// Simple moving average of `x` over `period` values.
+///
+/// Output `i` is the mean of `x[i + 1 - period ..= i]`; the first
+/// `period - 1` outputs are NaN. A period longer than `x` gives all NaN.
+/// Errors: `period == 0` → [`Error::InvalidPeriod`].
+pub fn sma(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    sma_into(x, period, &mut out)?;
+    Ok(out)
+}
+
+/// [`sma`] into a caller's buffer of `x.len()` values (no allocation).
+pub fn sma_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+    kernels::rolling_sum::rolling_mean(Backend::active(), x, period, out)
+}
+
+/// Rolling sum of `x` over `period` values (NaN for the first
+/// `period - 1` outputs).
+pub fn rolling_sum(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    rolling_sum_into(x, period, &mut out)?;
+    Ok(out)
+}
+
+/// [`rolling_sum`] into a caller's buffer.
+pub fn rolling_sum_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+    kernels::rolling_sum::rolling_sum(Backend::active(), x, period, out)
+}
+
+/// Rolling variance of `x` over `period` values, divided by
+/// `period - ddof` (`ddof = 0`: population, `1`: sample). Never negative;
+/// exactly `0.0` for a window of identical values.
+/// Errors: `period == 0` or `ddof >= period` → [`Error::InvalidPeriod`].
+pub fn rolling_var(x: &[f64], period: usize, ddof: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    rolling_var_into(x, period, ddof, &mut out)?;
+    Ok(out)
+}
+
+/// [`rolling_var`] into a caller's buffer.
+pub fn rolling_var_into(x: &[f64], period: usize, ddof: usize, out: &mut [f64]) -> Result<()> {
+    kernels::rolling_var::rolling_var(Backend::active(), x, period, ddof, out)
+}
+
+/// Rolling standard deviation: the square root of [`rolling_var`].
+pub fn rolling_std(x: &[f64], period: usize, ddof: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    rolling_std_into(x, period, ddof, &mut out)?;
+    Ok(out)
+}
+
+/// [`rolling_std`] into a caller's buffer.
+pub fn rolling_std_into(x: &[f64], period: usize, ddof: usize, out: &mut [f64]) -> Result<()> {
+    kernels::rolling_var::rolling_std(Backend::active(), x, period, ddof, out)
+}
+
+/// Bars where `a` crosses above `b` (a series of the same length, or a
+/// constant): bit `i` is set iff `a[i] > b[i] && a[i-1] <= b[i-1]`. Bar 0
+/// never fires; a NaN in `a` or `b` at `i` or `i - 1` means no cross at `i`.
+pub fn cross_above<'b>(a: &[f64], b: impl Into<Rhs<'b>>) -> Result<BitMask> {
+    let mut out = BitMask::zeros(a.len());
+    kernels::cross::cross_above(Backend::active(), a, b.into(), out.words_mut())?;
+    Ok(out)
+}
+
+/// Bars where `a` crosses below `b`: bit `i` is set iff
+/// `a[i] < b[i] && a[i-1] >= b[i-1]`. Same NaN and bar-0 rules as
+/// [`cross_above`].
+pub fn cross_below<'b>(a: &[f64], b: impl Into<Rhs<'b>>) -> Result<BitMask> {
+    let mut out = BitMask::zeros(a.len());
+    kernels::cross::cross_below(Backend::active(), a, b.into(), out.words_mut())?;
+    Ok(out)
+}
+
+/// Bars where `a op b` holds (a NaN on either side compares false).
+pub fn compare<'b>(a: &[f64], op: CmpOp, b: impl Into<Rhs<'b>>) -> Result<BitMask> {
+    let mut out = BitMask::zeros(a.len());
+    kernels::cross::compare(Backend::active(), a, op, b.into(), out.words_mut())?;
+    Ok(out)
+}

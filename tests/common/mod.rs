@@ -1,0 +1,7 @@
+//! Test kit shared by the integration suites: exact arithmetic for the
+//! references, adversarial input generators, and error measurement.
+//! Each suite uses part of it.
+#![allow(dead_code)]
+
+pub mod exact;
+pub mod inputs;

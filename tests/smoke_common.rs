@@ -1,0 +1,2 @@
+//! Runs the test kit's own unit tests (fsum exactness).
+mod common;
