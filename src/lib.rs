@@ -5,7 +5,7 @@
 //! (`wide`) and scalar code (see [`Backend`]).
 //!
 //! The core kernels:
-//! - rolling sum / simple moving average ([`sma`], [`rolling_sum`]), by
+//! - rolling sum / simple moving average ([`rolling_sum`], [`sma`]), by
 //!   blocked, shifted prefix sums;
 //! - rolling variance and standard deviation ([`rolling_var`],
 //!   [`rolling_std`]);
@@ -28,28 +28,14 @@
 pub mod bitmask;
 pub mod dispatch;
 mod error;
+pub mod indicators;
 pub mod kernels;
 
 pub use bitmask::BitMask;
 pub use dispatch::{Backend, with_backend};
 pub use error::{Error, Result};
+pub use indicators::*;
 pub use kernels::{CmpOp, Rhs};
-
-/// Simple moving average of `x` over `period` values.
-///
-/// Output `i` is the mean of `x[i + 1 - period ..= i]`; the first
-/// `period - 1` outputs are NaN. A period longer than `x` gives all NaN.
-/// Errors: `period == 0` → [`Error::InvalidPeriod`].
-pub fn sma(x: &[f64], period: usize) -> Result<Vec<f64>> {
-    let mut out = vec![0.0; x.len()];
-    sma_into(x, period, &mut out)?;
-    Ok(out)
-}
-
-/// [`sma`] into a caller's buffer of `x.len()` values (no allocation).
-pub fn sma_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
-    kernels::rolling_sum::rolling_mean(Backend::active(), x, period, out)
-}
 
 /// Rolling sum of `x` over `period` values (NaN for the first
 /// `period - 1` outputs).

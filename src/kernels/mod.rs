@@ -9,7 +9,10 @@
 //! they write into the caller's buffers.
 
 pub mod cross;
+pub mod ema;
+pub mod minmax;
 pub mod rolling_sum;
 pub mod rolling_var;
+pub mod wma;
 
 pub use cross::{CmpOp, Rhs};

@@ -5,3 +5,4 @@
 
 pub mod exact;
 pub mod inputs;
+pub mod talib;
