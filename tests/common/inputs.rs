@@ -25,7 +25,7 @@ pub enum Kind {
     JumpThenCalm,
     /// A steady trend a + b·i with tiny noise.
     Trend,
-    /// Subnormal and tiny normal numbers, with zeros.
+    /// Subnormal numbers and zeros (all below `f64::MIN_POSITIVE`).
     Subnormal,
 }
 
@@ -124,7 +124,7 @@ pub fn series(kind: Kind, len: usize, seed: u64) -> Vec<f64> {
                 0 => 0.0,
                 1 => f64::MIN_POSITIVE * r.sym(),
                 2 => 4.9e-324 * (r.below(1000) as f64) * if r.below(2) == 0 { 1.0 } else { -1.0 },
-                _ => 1e-300 * r.sym(),
+                _ => f64::MIN_POSITIVE * 0.5 * r.sym(),
             })
             .collect(),
     }
