@@ -56,7 +56,16 @@ mod tests {
 
     #[test]
     fn runs_split_on_non_finite() {
-        let x = [f64::NAN, 1.0, 2.0, f64::INFINITY, 3.0, f64::NAN, f64::NAN, 4.0];
+        let x = [
+            f64::NAN,
+            1.0,
+            2.0,
+            f64::INFINITY,
+            3.0,
+            f64::NAN,
+            f64::NAN,
+            4.0,
+        ];
         let runs: Vec<_> = finite_runs(x.len(), |i| x[i].is_finite()).collect();
         assert_eq!(runs, vec![(1, 3), (4, 5), (7, 8)]);
         assert_eq!(finite_runs(0, |_| true).count(), 0);

@@ -17,7 +17,10 @@ impl Table {
     /// The column `name`; panics with the file's columns if absent.
     pub fn col(&self, name: &str) -> &[f64] {
         self.columns.get(name).unwrap_or_else(|| {
-            panic!("no column {name:?}; have {:?}", self.columns.keys().collect::<Vec<_>>())
+            panic!(
+                "no column {name:?}; have {:?}",
+                self.columns.keys().collect::<Vec<_>>()
+            )
         })
     }
 }
@@ -43,7 +46,13 @@ pub fn load(series: &str, file: &str) -> Table {
             continue;
         }
         let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(cells.len(), header.len(), "{}: ragged line {}", path.display(), ln + 2);
+        assert_eq!(
+            cells.len(),
+            header.len(),
+            "{}: ragged line {}",
+            path.display(),
+            ln + 2
+        );
         for (c, cell) in cells.iter().enumerate() {
             let v = if cell.trim() == "NaN" {
                 f64::NAN
@@ -65,7 +74,11 @@ pub fn load(series: &str, file: &str) -> Table {
 /// The input series (close, high, low) of a fixture folder.
 pub fn input(series: &str) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let t = load(series, "input.csv");
-    (t.col("close").to_vec(), t.col("high").to_vec(), t.col("low").to_vec())
+    (
+        t.col("close").to_vec(),
+        t.col("high").to_vec(),
+        t.col("low").to_vec(),
+    )
 }
 
 /// Asserts `got` matches TA-Lib's `want`: NaN exactly where TA-Lib has
@@ -83,7 +96,10 @@ pub fn assert_matches(what: &str, got: &[f64], want: &[f64], scale: f64, tol: f6
         assert!(!g.is_nan(), "{what}[{i}]: got NaN, TA-Lib {w}");
         let rel = (g - w).abs() / w.abs().max(scale);
         worst = worst.max(rel);
-        assert!(rel <= tol, "{what}[{i}]: got {g}, TA-Lib {w}, rel err {rel:e} > {tol:e}");
+        assert!(
+            rel <= tol,
+            "{what}[{i}]: got {g}, TA-Lib {w}, rel err {rel:e} > {tol:e}"
+        );
     }
     worst
 }
