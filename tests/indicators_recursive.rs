@@ -96,10 +96,18 @@ fn check(what: &str, got: &[f64], want: &[f64], exact: bool, bound: impl Fn(usiz
             continue;
         }
         if exact {
-            assert_eq!(g.to_bits(), w.to_bits(), "{what}[{i}]: got {g:e}, want {w:e}");
+            assert_eq!(
+                g.to_bits(),
+                w.to_bits(),
+                "{what}[{i}]: got {g:e}, want {w:e}"
+            );
         } else if g != w {
             let b = bound(i);
-            assert!((g - w).abs() <= b, "{what}[{i}]: got {g:e}, want {w:e}, |d| {:e} > bound {b:e}", (g - w).abs());
+            assert!(
+                (g - w).abs() <= b,
+                "{what}[{i}]: got {g:e}, want {w:e}, |d| {:e} > bound {b:e}",
+                (g - w).abs()
+            );
         }
     }
 }
@@ -169,9 +177,13 @@ fn all_backends_vs_naive_ema(x: &[f64], p: usize) {
     let m = running_max(x, |i| x[i].is_finite());
     for b in backends() {
         let got = with_backend(b, || ta_kernels::ema(x, p).unwrap()).unwrap();
-        check(&format!("ema p={p} n={} {b}", x.len()), &got, &want, b == Backend::Scalar, |i| {
-            ema_bound(p, m[i])
-        });
+        check(
+            &format!("ema p={p} n={} {b}", x.len()),
+            &got,
+            &want,
+            b == Backend::Scalar,
+            |i| ema_bound(p, m[i]),
+        );
     }
 }
 
@@ -179,7 +191,13 @@ fn all_backends_vs_naive_rsi(x: &[f64], p: usize) {
     let want = naive::rsi(x, p);
     for b in backends() {
         let got = with_backend(b, || ta_kernels::rsi(x, p).unwrap()).unwrap();
-        check(&format!("rsi p={p} n={} {b}", x.len()), &got, &want, b == Backend::Scalar, |_| rsi_bound(p));
+        check(
+            &format!("rsi p={p} n={} {b}", x.len()),
+            &got,
+            &want,
+            b == Backend::Scalar,
+            |_| rsi_bound(p),
+        );
         for v in got.iter().filter(|v| !v.is_nan()) {
             assert!((0.0..=100.0).contains(v), "rsi out of [0, 100]: {v}");
         }
@@ -192,13 +210,21 @@ fn all_backends_vs_naive_macd(x: &[f64], f: usize, s: usize, g: usize) {
     let slow = f.max(s);
     for b in backends() {
         let got = with_backend(b, || ta_kernels::macd(x, f, s, g).unwrap()).unwrap();
-        for (k, (gv, name)) in [(&got.macd, "macd"), (&got.signal, "signal"), (&got.hist, "hist")]
-            .into_iter()
-            .enumerate()
+        for (k, (gv, name)) in [
+            (&got.macd, "macd"),
+            (&got.signal, "signal"),
+            (&got.hist, "hist"),
+        ]
+        .into_iter()
+        .enumerate()
         {
-            check(&format!("{name} {f}/{s}/{g} n={} {b}", x.len()), gv, &want[k], b == Backend::Scalar, |i| {
-                macd_bound(slow, g, m[i])
-            });
+            check(
+                &format!("{name} {f}/{s}/{g} n={} {b}", x.len()),
+                gv,
+                &want[k],
+                b == Backend::Scalar,
+                |i| macd_bound(slow, g, m[i]),
+            );
         }
     }
 }
@@ -211,18 +237,36 @@ fn all_backends_vs_naive_atr(h: &[f64], l: &[f64], c: &[f64], p: usize) {
     let want_tr = naive::trange(h, l, c);
     for b in backends() {
         let got = with_backend(b, || ta_kernels::atr(h, l, c, p).unwrap()).unwrap();
-        check(&format!("atr p={p} n={} {b}", h.len()), &got, &want, b == Backend::Scalar, |i| {
-            ema_bound(p, m[i])
-        });
+        check(
+            &format!("atr p={p} n={} {b}", h.len()),
+            &got,
+            &want,
+            b == Backend::Scalar,
+            |i| ema_bound(p, m[i]),
+        );
         let got = with_backend(b, || ta_kernels::trange(h, l, c).unwrap()).unwrap();
-        check(&format!("trange n={} {b}", h.len()), &got, &want_tr, true, |_| 0.0);
+        check(
+            &format!("trange n={} {b}", h.len()),
+            &got,
+            &want_tr,
+            true,
+            |_| 0.0,
+        );
     }
 }
 
 #[test]
 fn macd_other_periods_and_swap() {
     let x = series(common::inputs::Kind::RandomWalk, 700, 7);
-    for &(f, s, g) in &[(5, 35, 5), (3, 10, 1), (12, 26, 9), (2, 2, 1), (34, 35, 2), (26, 12, 9), (35, 5, 5)] {
+    for &(f, s, g) in &[
+        (5, 35, 5),
+        (3, 10, 1),
+        (12, 26, 9),
+        (2, 2, 1),
+        (34, 35, 2),
+        (26, 12, 9),
+        (35, 5, 5),
+    ] {
         all_backends_vs_naive_macd(&x, f, s, g);
     }
     // Swap: fast > slow equals the ordered call, bit for bit.
@@ -262,7 +306,10 @@ fn rsi_flat_tiny_and_scale_invariance() {
     // so no algorithm can be invariant there; nor on subnormals.)
     use common::inputs::Kind;
     for kind in ALL_KINDS {
-        if matches!(kind, Kind::Subnormal | Kind::LargeOffset | Kind::JumpThenCalm) {
+        if matches!(
+            kind,
+            Kind::Subnormal | Kind::LargeOffset | Kind::JumpThenCalm
+        ) {
             continue;
         }
         let x = series(kind, 3000, 11);
@@ -273,8 +320,10 @@ fn rsi_flat_tiny_and_scale_invariance() {
                     let xs: Vec<f64> = x.iter().map(|v| v * f).collect();
                     let r = ta_kernels::rsi(&xs, 14).unwrap();
                     for (i, (a, c)) in base.iter().zip(&r).enumerate() {
-                        assert!(a.is_nan() == c.is_nan() && (a.is_nan() || (a - c).abs() <= 1e-9),
-                            "{kind:?} {b} ×{f} [{i}]: {a} vs {c}");
+                        assert!(
+                            a.is_nan() == c.is_nan() && (a.is_nan() || (a - c).abs() <= 1e-9),
+                            "{kind:?} {b} ×{f} [{i}]: {a} vs {c}"
+                        );
                     }
                 }
             })
@@ -320,7 +369,14 @@ fn edge_periods() {
     let e = ta_kernels::ema(&x, n).unwrap();
     assert_eq!(e.iter().filter(|v| !v.is_nan()).count(), 1);
     assert!(ta_kernels::rsi(&x, n).unwrap().iter().all(|v| v.is_nan()));
-    assert_eq!(ta_kernels::rsi(&x, n - 1).unwrap().iter().filter(|v| !v.is_nan()).count(), 1);
+    assert_eq!(
+        ta_kernels::rsi(&x, n - 1)
+            .unwrap()
+            .iter()
+            .filter(|v| !v.is_nan())
+            .count(),
+        1
+    );
     // Empty input.
     assert!(ta_kernels::ema(&[], 5).unwrap().is_empty());
     assert!(ta_kernels::macd(&[], 12, 26, 9).unwrap().macd.is_empty());
@@ -354,7 +410,10 @@ fn nan_policy_restarts_after_gaps() {
             assert!(r[..16].iter().all(|v| v.is_nan()) && !r[16].is_nan());
             let m = ta_kernels::macd(&y, 12, 26, 9).unwrap();
             let seg = ta_kernels::macd(&y[101..200], 12, 26, 9).unwrap();
-            assert_eq!(format!("{:?}", &m.signal[101..200]), format!("{:?}", seg.signal));
+            assert_eq!(
+                format!("{:?}", &m.signal[101..200]),
+                format!("{:?}", seg.signal)
+            );
             // ATR/TRANGE: a bar is finite only if h, l, c all are.
             let (h, mut l) = hlc_from(&x, 1);
             l[50] = f64::NAN;
@@ -379,7 +438,11 @@ fn nan_policy_restarts_after_gaps() {
 fn errors() {
     let x = [1.0, 2.0, 3.0];
     let bad = |r: Result<Vec<f64>, Error>, min: usize| match r {
-        Err(Error::InvalidPeriod { min: m, max: 100_000, .. }) => assert_eq!(m, min),
+        Err(Error::InvalidPeriod {
+            min: m,
+            max: 100_000,
+            ..
+        }) => assert_eq!(m, min),
         other => panic!("expected InvalidPeriod, got {other:?}"),
     };
     bad(ta_kernels::ema(&x, 0), 1);
@@ -387,26 +450,70 @@ fn errors() {
     bad(ta_kernels::rsi(&x, 1), 2);
     bad(ta_kernels::rsi(&x, 0), 2);
     bad(ta_kernels::atr(&x, &x, &x, 0), 1);
-    assert!(matches!(ta_kernels::macd(&x, 1, 26, 9), Err(Error::InvalidPeriod { name: "fast_period", min: 2, .. })));
-    assert!(matches!(ta_kernels::macd(&x, 12, 100_001, 9), Err(Error::InvalidPeriod { name: "slow_period", .. })));
-    assert!(matches!(ta_kernels::macd(&x, 12, 26, 0), Err(Error::InvalidPeriod { name: "signal_period", min: 1, .. })));
+    assert!(matches!(
+        ta_kernels::macd(&x, 1, 26, 9),
+        Err(Error::InvalidPeriod {
+            name: "fast_period",
+            min: 2,
+            ..
+        })
+    ));
+    assert!(matches!(
+        ta_kernels::macd(&x, 12, 100_001, 9),
+        Err(Error::InvalidPeriod {
+            name: "slow_period",
+            ..
+        })
+    ));
+    assert!(matches!(
+        ta_kernels::macd(&x, 12, 26, 0),
+        Err(Error::InvalidPeriod {
+            name: "signal_period",
+            min: 1,
+            ..
+        })
+    ));
     assert!(ta_kernels::macd_lookback(12, 26, 0).is_err());
     assert!(ta_kernels::ema_lookback(0).is_err());
     assert!(ta_kernels::rsi_lookback(1).is_err());
-    assert!(matches!(ta_kernels::atr(&x, &x[..2], &x, 3), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(ta_kernels::trange(&x, &x, &x[..1]), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        ta_kernels::atr(&x, &x[..2], &x, 3),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        ta_kernels::trange(&x, &x, &x[..1]),
+        Err(Error::LengthMismatch { .. })
+    ));
     let mut o = [0.0; 2];
-    assert!(matches!(ta_kernels::ema_into(&x, 2, &mut o), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(ta_kernels::rsi_into(&x, 2, &mut o), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        ta_kernels::ema_into(&x, 2, &mut o),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        ta_kernels::rsi_into(&x, 2, &mut o),
+        Err(Error::LengthMismatch { .. })
+    ));
     let (mut a, mut b, mut c) = ([0.0; 3], [0.0; 3], [0.0; 2]);
-    assert!(matches!(ta_kernels::macd_into(&x, 2, 3, 1, &mut a, &mut b, &mut c), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        ta_kernels::macd_into(&x, 2, 3, 1, &mut a, &mut b, &mut c),
+        Err(Error::LengthMismatch { .. })
+    ));
     // Batches: unequal series, wrong number of outputs.
     let y = [1.0, 2.0];
-    assert!(matches!(ta_kernels::ema_many(&[&x, &y], 2), Err(Error::LengthMismatch { .. })));
-    assert!(matches!(ta_kernels::rsi_many(&[&x, &y], 2), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        ta_kernels::ema_many(&[&x, &y], 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        ta_kernels::rsi_many(&[&x, &y], 2),
+        Err(Error::LengthMismatch { .. })
+    ));
     let mut o1 = [0.0; 3];
     let mut outs: Vec<&mut [f64]> = vec![&mut o1];
-    assert!(matches!(ta_kernels::ema_many_into(&[&x, &x], 2, &mut outs), Err(Error::LengthMismatch { .. })));
+    assert!(matches!(
+        ta_kernels::ema_many_into(&[&x, &x], 2, &mut outs),
+        Err(Error::LengthMismatch { .. })
+    ));
     bad(ta_kernels::ema_many(&[&x], 0).map(|_| vec![]), 1);
     // Explicit-backend kernels check arguments the same way.
     for b in backends() {
@@ -419,7 +526,9 @@ fn errors() {
 // ---------- batches ----------
 
 fn batch_case(b: Backend, count: usize, n: usize, p: usize, with_nan: bool) {
-    let mut xs: Vec<Vec<f64>> = (0..count).map(|j| series(ALL_KINDS[j % 7], n, j as u64)).collect();
+    let mut xs: Vec<Vec<f64>> = (0..count)
+        .map(|j| series(ALL_KINDS[j % 7], n, j as u64))
+        .collect();
     if with_nan && count > 2 && n > 0 {
         xs[1][n / 2] = f64::NAN;
     }
@@ -431,12 +540,36 @@ fn batch_case(b: Backend, count: usize, n: usize, p: usize, with_nan: bool) {
             let one = ta_kernels::ema(x, p).unwrap();
             let m = running_max(x, |i| x[i].is_finite());
             let want = naive::ema(x, p);
-            check(&format!("ema_many {b} #{j}"), &many[j], &one, b == Backend::Scalar, |i| 2.0 * ema_bound(p, m[i]));
-            check(&format!("ema_many vs naive {b} #{j}"), &many[j], &want, b == Backend::Scalar, |i| ema_bound(p, m[i]));
+            check(
+                &format!("ema_many {b} #{j}"),
+                &many[j],
+                &one,
+                b == Backend::Scalar,
+                |i| 2.0 * ema_bound(p, m[i]),
+            );
+            check(
+                &format!("ema_many vs naive {b} #{j}"),
+                &many[j],
+                &want,
+                b == Backend::Scalar,
+                |i| ema_bound(p, m[i]),
+            );
             let one = ta_kernels::rsi(x, p.max(2)).unwrap();
             let want = naive::rsi(x, p.max(2));
-            check(&format!("rsi_many {b} #{j}"), &many_r[j], &one, b == Backend::Scalar, |_| 2.0 * rsi_bound(p.max(2)));
-            check(&format!("rsi_many vs naive {b} #{j}"), &many_r[j], &want, b == Backend::Scalar, |_| rsi_bound(p.max(2)));
+            check(
+                &format!("rsi_many {b} #{j}"),
+                &many_r[j],
+                &one,
+                b == Backend::Scalar,
+                |_| 2.0 * rsi_bound(p.max(2)),
+            );
+            check(
+                &format!("rsi_many vs naive {b} #{j}"),
+                &many_r[j],
+                &want,
+                b == Backend::Scalar,
+                |_| rsi_bound(p.max(2)),
+            );
         }
     })
     .unwrap();
@@ -446,7 +579,16 @@ fn batch_case(b: Backend, count: usize, n: usize, p: usize, with_nan: bool) {
 fn many_equals_one_by_one() {
     for b in backends() {
         for &count in &[0, 1, 3, 4, 5, 8, 11, 17] {
-            for &(n, p) in &[(0, 3), (5, 3), (37, 5), (200, 14), (203, 1), (64, 64), (64, 63), (10, 11)] {
+            for &(n, p) in &[
+                (0, 3),
+                (5, 3),
+                (37, 5),
+                (200, 14),
+                (203, 1),
+                (64, 64),
+                (64, 63),
+                (10, 11),
+            ] {
                 batch_case(b, count, n, p, false);
                 batch_case(b, count, n, p, true);
             }
@@ -460,7 +602,9 @@ fn many_equals_one_by_one() {
 fn into_allocates_nothing() {
     let x = series(common::inputs::Kind::RandomWalk, 5000, 1);
     let (h, l) = hlc_from(&x, 1);
-    let xs: Vec<Vec<f64>> = (0..9).map(|j| series(common::inputs::Kind::RandomWalk, 1000, j)).collect();
+    let xs: Vec<Vec<f64>> = (0..9)
+        .map(|j| series(common::inputs::Kind::RandomWalk, 1000, j))
+        .collect();
     let refs: Vec<&[f64]> = xs.iter().map(|v| v.as_slice()).collect();
     let mut outs_store = vec![vec![0.0; 1000]; 9];
     let mut o = vec![0.0; x.len()];
@@ -468,7 +612,8 @@ fn into_allocates_nothing() {
     let _ = Backend::active();
     for b in backends() {
         with_backend(b, || {
-            let mut outs: Vec<&mut [f64]> = outs_store.iter_mut().map(|v| v.as_mut_slice()).collect();
+            let mut outs: Vec<&mut [f64]> =
+                outs_store.iter_mut().map(|v| v.as_mut_slice()).collect();
             let before = allocs();
             ta_kernels::ema_into(&x, 20, &mut o).unwrap();
             ta_kernels::rsi_into(&x, 14, &mut o).unwrap();

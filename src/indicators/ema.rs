@@ -1,9 +1,9 @@
 //! EMA (exponential moving average), single series and many series.
 
 use super::common::{check_outs, check_ta_period, finite_runs};
+use crate::Backend;
 use crate::error::{Result, check_len};
 use crate::kernels::ema::run::{self, Be};
-use crate::Backend;
 
 /// Bars without output before the first EMA on a finite series:
 /// `period − 1`. Errors: `period` outside `1..=100000` →
@@ -48,7 +48,12 @@ pub fn ema_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
 
 /// Applies `f` to each maximal finite run of `x` and fills the gaps with
 /// NaN.
-pub(super) fn per_run(n: usize, finite: impl Fn(usize) -> bool, out: &mut [f64], mut f: impl FnMut(usize, usize, &mut [f64])) {
+pub(super) fn per_run(
+    n: usize,
+    finite: impl Fn(usize) -> bool,
+    out: &mut [f64],
+    mut f: impl FnMut(usize, usize, &mut [f64]),
+) {
     let mut last = 0;
     for (s, e) in finite_runs(n, finite) {
         out[last..s].fill(f64::NAN);
@@ -59,9 +64,12 @@ pub(super) fn per_run(n: usize, finite: impl Fn(usize) -> bool, out: &mut [f64],
 }
 
 fn ema_runs(be: Be, x: &[f64], period: usize, out: &mut [f64]) {
-    per_run(x.len(), |i| x[i].is_finite(), out, |s, e, o| {
-        run::ema_run(be, &x[s..e], period, o)
-    });
+    per_run(
+        x.len(),
+        |i| x[i].is_finite(),
+        out,
+        |s, e, o| run::ema_run(be, &x[s..e], period, o),
+    );
 }
 
 /// Checks a batch: as many outputs as series, all of one length.
@@ -131,4 +139,3 @@ pub fn ema_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> R
     );
     Ok(())
 }
-

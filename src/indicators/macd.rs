@@ -59,7 +59,15 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
         signal: vec![f64::NAN; n],
         hist: vec![f64::NAN; n],
     };
-    macd_into(x, fast, slow, signal, &mut m.macd, &mut m.signal, &mut m.hist)?;
+    macd_into(
+        x,
+        fast,
+        slow,
+        signal,
+        &mut m.macd,
+        &mut m.signal,
+        &mut m.hist,
+    )?;
     Ok(m)
 }
 

@@ -51,9 +51,12 @@ pub fn rsi_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
 }
 
 fn rsi_runs(be: Be, x: &[f64], period: usize, out: &mut [f64]) {
-    per_run(x.len(), |i| x[i].is_finite(), out, |s, e, o| {
-        run::rsi_run(be, &x[s..e], period, o)
-    });
+    per_run(
+        x.len(),
+        |i| x[i].is_finite(),
+        out,
+        |s, e, o| run::rsi_run(be, &x[s..e], period, o),
+    );
 }
 
 /// [`rsi`] of many series of one length at once (layout and lane scheme as

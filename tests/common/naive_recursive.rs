@@ -64,7 +64,13 @@ pub fn rsi_run(x: &[f64], p: usize) -> Vec<f64> {
     }
     g *= inv;
     l *= inv;
-    let val = |g: f64, l: f64| if g + l > 0.0 { 100.0 * (g / (g + l)) } else { 0.0 };
+    let val = |g: f64, l: f64| {
+        if g + l > 0.0 {
+            100.0 * (g / (g + l))
+        } else {
+            0.0
+        }
+    };
     out[p] = val(g, l);
     for i in p + 1..n {
         let d = x[i] - x[i - 1];
@@ -87,7 +93,9 @@ pub fn tr(h: &[f64], l: &[f64], c: &[f64], i: usize) -> f64 {
 /// TRANGE on one run.
 pub fn trange_run(h: &[f64], l: &[f64], c: &[f64]) -> Vec<f64> {
     let n = h.len();
-    (0..n).map(|i| if i == 0 { f64::NAN } else { tr(h, l, c, i) }).collect()
+    (0..n)
+        .map(|i| if i == 0 { f64::NAN } else { tr(h, l, c, i) })
+        .collect()
 }
 
 /// ATR on one run.
@@ -115,7 +123,11 @@ pub fn atr_run(h: &[f64], l: &[f64], c: &[f64], p: usize) -> Vec<f64> {
 
 /// MACD on one run: (macd, signal, hist).
 pub fn macd_run(x: &[f64], fast: usize, slow: usize, sig: usize) -> [Vec<f64>; 3] {
-    let (fast, slow) = if slow < fast { (slow, fast) } else { (fast, slow) };
+    let (fast, slow) = if slow < fast {
+        (slow, fast)
+    } else {
+        (fast, slow)
+    };
     let n = x.len();
     let lb = (slow - 1) + (sig - 1);
     let mut m = vec![f64::NAN; n];
@@ -193,7 +205,9 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, sig: usize) -> [Vec<f64>; 3] {
 }
 
 fn hlc_runs(h: &[f64], l: &[f64], c: &[f64]) -> Vec<(usize, usize)> {
-    runs(h.len(), |i| h[i].is_finite() && l[i].is_finite() && c[i].is_finite())
+    runs(h.len(), |i| {
+        h[i].is_finite() && l[i].is_finite() && c[i].is_finite()
+    })
 }
 
 /// ATR with the NaN policy.

@@ -56,7 +56,8 @@ unsafe fn scan_consts(a: f64) -> Scan {
     }
     // SAFETY: register-only intrinsics; AVX is present per the contract.
     unsafe {
-        let pv = |v: usize| _mm256_setr_pd(pw[4 * v + 1], pw[4 * v + 2], pw[4 * v + 3], pw[4 * v + 4]);
+        let pv =
+            |v: usize| _mm256_setr_pd(pw[4 * v + 1], pw[4 * v + 2], pw[4 * v + 3], pw[4 * v + 4]);
         Scan {
             as1: _mm256_setr_pd(0.0, a, a, a),
             a2: _mm256_set1_pd(pw[2]),
@@ -524,6 +525,90 @@ unsafe fn rsi_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&m
             g = a.mul_add(g, gd * inv);
             l = a.mul_add(l, (gd - d) * inv);
             o[i] = rsi_value(g, l);
+        }
+    }
+}
+
+/// MACD after the signal seed (see `scalar::macd_tail`): the fast, slow
+/// and signal scans fused in one pass (three independent one-FMA-per-16-bar
+/// chains).
+pub(crate) fn macd_tail(
+    _t: Avx2Fma,
+    k: [f64; 3],
+    x: &[f64],
+    y: [f64; 3],
+    m: &mut [f64],
+    s: &mut [f64],
+    h: &mut [f64],
+) {
+    // SAFETY: the token proves AVX2 and FMA; accesses are bounds-checked.
+    unsafe { macd_tail_impl(k, x, y, m, s, h) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn macd_tail_impl(
+    k: [f64; 3],
+    x: &[f64],
+    y: [f64; 3],
+    m: &mut [f64],
+    s: &mut [f64],
+    h: &mut [f64],
+) {
+    let n = x.len();
+    let a = [1.0 - k[0], 1.0 - k[1], 1.0 - k[2]];
+    // SAFETY: register-only intrinsics and bounds-checked `ld`/`st`; AVX2 and
+    // FMA are enabled on this function.
+    unsafe {
+        let (cf, cs, cg) = (scan_consts(a[0]), scan_consts(a[1]), scan_consts(a[2]));
+        let (kf, ks, kg) = (
+            _mm256_set1_pd(k[0]),
+            _mm256_set1_pd(k[1]),
+            _mm256_set1_pd(k[2]),
+        );
+        let mut yf = _mm256_set1_pd(y[0]);
+        let mut ys = _mm256_set1_pd(y[1]);
+        let mut yg = _mm256_set1_pd(y[2]);
+        let mut i = 0;
+        while i + 16 <= n {
+            let mut bf = [_mm256_setzero_pd(); 4];
+            let mut bs = bf;
+            for v in 0..4 {
+                let xv = ld(x, i + 4 * v);
+                bf[v] = _mm256_mul_pd(kf, xv);
+                bs[v] = _mm256_mul_pd(ks, xv);
+            }
+            let f = block16(&cf, bf, &mut yf);
+            let sl = block16(&cs, bs, &mut ys);
+            let mut mv = bf;
+            let mut bg = bf;
+            for v in 0..4 {
+                mv[v] = _mm256_sub_pd(f[v], sl[v]);
+                bg[v] = _mm256_mul_pd(kg, mv[v]);
+            }
+            let g = block16(&cg, bg, &mut yg);
+            for v in 0..4 {
+                st(m, i + 4 * v, mv[v]);
+                st(s, i + 4 * v, g[v]);
+                st(h, i + 4 * v, _mm256_sub_pd(mv[v], g[v]));
+            }
+            i += 16;
+        }
+        let (mut ef, mut es, mut eg) = (
+            _mm256_cvtsd_f64(yf),
+            _mm256_cvtsd_f64(ys),
+            _mm256_cvtsd_f64(yg),
+        );
+        while i < n {
+            ef = a[0].mul_add(ef, k[0] * x[i]);
+            es = a[1].mul_add(es, k[1] * x[i]);
+            let v = ef - es;
+            eg = a[2].mul_add(eg, k[2] * v);
+            m[i] = v;
+            s[i] = eg;
+            h[i] = v - eg;
+            i += 1;
         }
     }
 }

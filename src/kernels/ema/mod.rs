@@ -18,7 +18,9 @@
 //! RSI computes gains and losses from the vectorized differences and runs
 //! its two Wilder scans side by side, then divides vectorized; ATR computes
 //! the true range vectorized and runs one Wilder scan; MACD runs the fast
-//! and slow EMA scans, subtracts, and scans the signal line.
+//! and slow EMA scans, subtracts, and scans the signal line, all three
+//! fused in one pass (three independent chains) after a short serial
+//! warm-up of `signal − 1` bars.
 //!
 //! The many-series functions put 4 series in the lanes of one register
 //! (4×4 transposes in and out), so each bar is one FMA per 4 series, with 2
@@ -294,7 +296,11 @@ pub fn atr(
 /// MACD's `(fast, slow)` after TA-Lib's swap (slow is the larger).
 #[inline]
 pub(crate) fn macd_order(fast: usize, slow: usize) -> (usize, usize) {
-    if slow < fast { (slow, fast) } else { (fast, slow) }
+    if slow < fast {
+        (slow, fast)
+    } else {
+        (fast, slow)
+    }
 }
 
 pub(crate) fn macd_run(
@@ -317,28 +323,48 @@ pub(crate) fn macd_run(
         return;
     }
     let first = slow - 1;
-    let fast_seed = seed_mean(&x[slow - fast..slow]);
-    let slow_seed = seed_mean(&x[..slow]);
-    // Fast EMA into m, slow EMA into h, from bar slow−1.
-    m[first] = fast_seed;
-    h[first] = slow_seed;
+    let mut ef = seed_mean(&x[slow - fast..slow]);
+    let mut es = seed_mean(&x[..slow]);
     let kf = 2.0 / (fast + 1) as f64;
     let ks = 2.0 / (slow + 1) as f64;
-    ema_tail(be, kf, &x[slow..], fast_seed, &mut m[slow..]);
-    ema_tail(be, ks, &x[slow..], slow_seed, &mut h[slow..]);
-    for (mi, &hi) in m[first..].iter_mut().zip(&h[first..]) {
-        *mi -= hi;
+    let kg = 2.0 / (signal + 1) as f64;
+    // Signal warm-up (signal − 1 bars, serial in TA-Lib's order on every
+    // backend): the MACD line and the signal seed.
+    let mut sum = ef - es;
+    m[first] = ef - es;
+    for i in slow..=lb {
+        ef = (x[i] - ef) * kf + ef;
+        es = (x[i] - es) * ks + es;
+        m[i] = ef - es;
+        sum += m[i];
+    }
+    let eg = if signal == 1 {
+        m[lb]
+    } else {
+        sum / signal as f64
+    };
+    s[lb] = eg;
+    h[lb] = m[lb] - eg;
+    // Then the three recursions in lockstep, fused in one pass.
+    let (xs, ms, ss, hs) = (
+        &x[lb + 1..],
+        &mut m[lb + 1..],
+        &mut s[lb + 1..],
+        &mut h[lb + 1..],
+    );
+    let kg = if signal == 1 { 1.0 } else { kg };
+    match be {
+        Be::Scalar => scalar::macd_tail([kf, ks, kg], signal == 1, xs, [ef, es, eg], ms, ss, hs),
+        Be::Portable => portable::macd_tail([kf, ks, kg], xs, [ef, es, eg], ms, ss, hs),
+        #[cfg(target_arch = "x86_64")]
+        Be::Avx2(t) => avx2::macd_tail(t, [kf, ks, kg], xs, [ef, es, eg], ms, ss, hs),
     }
     if signal == 1 {
-        s[first..].copy_from_slice(&m[first..]);
-    } else {
-        let seed = seed_mean(&m[first..=lb]);
-        s[lb] = seed;
-        let kg = 2.0 / (signal + 1) as f64;
-        ema_tail(be, kg, &m[lb + 1..], seed, &mut s[lb + 1..]);
-    }
-    for i in lb..n {
-        h[i] = m[i] - s[i];
+        // TA-Lib's explicit arm: signal = macd, hist = macd − signal.
+        for i in lb..n {
+            s[i] = m[i];
+            h[i] = m[i] - s[i];
+        }
     }
     m[..lb].fill(f64::NAN);
     s[..lb].fill(f64::NAN);

@@ -219,3 +219,45 @@ pub(crate) fn rsi_many(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) {
         super::rsi_run(be, x, period, o);
     }
 }
+
+/// MACD after the signal seed (see `scalar::macd_tail`): three scans fused
+/// in one pass.
+pub(crate) fn macd_tail(
+    k: [f64; 3],
+    x: &[f64],
+    y: [f64; 3],
+    m: &mut [f64],
+    s: &mut [f64],
+    h: &mut [f64],
+) {
+    let n = x.len();
+    let a = [1.0 - k[0], 1.0 - k[1], 1.0 - k[2]];
+    let pw = a.map(|a| f64x4::new(powers4(a)));
+    let kv = k.map(f64x4::splat);
+    let [mut ef, mut es, mut eg] = y;
+    let mut i = 0;
+    while i + 4 <= n {
+        let xv = load(x, i);
+        let fv = pw[0].mul_add(f64x4::splat(ef), local(a[0], kv[0] * xv));
+        let sv = pw[1].mul_add(f64x4::splat(es), local(a[1], kv[1] * xv));
+        let mv = fv - sv;
+        let gv = pw[2].mul_add(f64x4::splat(eg), local(a[2], kv[2] * mv));
+        store(m, i, mv);
+        store(s, i, gv);
+        store(h, i, mv - gv);
+        ef = fv.to_array()[3];
+        es = sv.to_array()[3];
+        eg = gv.to_array()[3];
+        i += 4;
+    }
+    while i < n {
+        ef = a[0] * ef + k[0] * x[i];
+        es = a[1] * es + k[1] * x[i];
+        let v = ef - es;
+        eg = a[2] * eg + k[2] * v;
+        m[i] = v;
+        s[i] = eg;
+        h[i] = v - eg;
+        i += 1;
+    }
+}

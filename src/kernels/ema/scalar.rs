@@ -44,3 +44,27 @@ pub(crate) fn atr_tail(period: usize, h: &[f64], l: &[f64], c: &[f64], y0: f64, 
         *o = y;
     }
 }
+
+/// MACD after the signal seed: fast, slow and signal EMAs in lockstep, in
+/// TA-Lib's order; `k = [fast, slow, signal]`, `y` their previous values.
+pub(crate) fn macd_tail(
+    k: [f64; 3],
+    sig1: bool,
+    x: &[f64],
+    y: [f64; 3],
+    m: &mut [f64],
+    s: &mut [f64],
+    h: &mut [f64],
+) {
+    let [kf, ks, kg] = k;
+    let [mut ef, mut es, mut eg] = y;
+    for i in 0..x.len() {
+        ef = (x[i] - ef) * kf + ef;
+        es = (x[i] - es) * ks + es;
+        let v = ef - es;
+        eg = if sig1 { v } else { (v - eg) * kg + eg };
+        m[i] = v;
+        s[i] = eg;
+        h[i] = v - eg;
+    }
+}
