@@ -2,6 +2,8 @@
 //! `ema_many`): every backend of the explicit-backend kernels against a
 //! straightforward scalar port of TA-Lib's serial loop, same run.
 
+#![allow(clippy::needless_range_loop)] // literal ports of TA-Lib loops
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};

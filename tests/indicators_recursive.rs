@@ -50,7 +50,7 @@ fn allocs() -> usize {
 // ---------- bounds (as documented in kernels::ema) ----------
 
 const EPS: f64 = f64::EPSILON;
-const ETA: f64 = 4.940_656_458_412_465_4e-324;
+const ETA: f64 = f64::from_bits(1);
 
 fn backends() -> Vec<Backend> {
     Backend::available().collect()

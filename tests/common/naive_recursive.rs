@@ -114,9 +114,9 @@ pub fn atr_run(h: &[f64], l: &[f64], c: &[f64], p: usize) -> Vec<f64> {
     }
     let mut prev = sum / p as f64;
     out[p] = prev;
-    for i in p + 1..n {
+    for (i, o) in out.iter_mut().enumerate().skip(p + 1) {
         prev = (prev * (p - 1) as f64 + tr(h, l, c, i)) / p as f64;
-        out[i] = prev;
+        *o = prev;
     }
     out
 }

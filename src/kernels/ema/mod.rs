@@ -303,6 +303,7 @@ pub(crate) fn macd_order(fast: usize, slow: usize) -> (usize, usize) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn macd_run(
     be: Be,
     x: &[f64],
