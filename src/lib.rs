@@ -30,6 +30,7 @@ pub mod dispatch;
 mod error;
 pub mod indicators;
 pub mod kernels;
+pub mod trigger;
 
 pub use bitmask::BitMask;
 pub use dispatch::{Backend, with_backend};
