@@ -31,9 +31,12 @@
 //! tree).
 
 mod ast;
+mod bars;
 pub mod build;
 mod display;
 mod error;
+mod masks;
+mod plan;
 mod resolve;
 mod syntax;
 
@@ -41,7 +44,9 @@ use core::fmt;
 use core::str::FromStr;
 
 pub use ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField};
+pub use bars::Bars;
 pub use error::{TriggerError, TriggerErrorKind};
+pub use plan::{Evaluation, Event, Plan};
 
 impl FromStr for Cond {
     type Err = TriggerError;
@@ -166,6 +171,17 @@ impl TriggerSet {
             return Err(TriggerError::new(text, 0..text.len(), TriggerErrorKind::EmptySet));
         }
         Ok(set)
+    }
+
+    /// Compiles the set into a [`Plan`] (each distinct indicator and
+    /// sub-expression once).
+    pub fn plan(&self) -> Result<Plan, TriggerError> {
+        Plan::compile(self)
+    }
+
+    /// Compiles and runs the set over `bars`.
+    pub fn evaluate(&self, bars: &Bars<'_>) -> crate::Result<Evaluation> {
+        Ok(self.plan()?.evaluate(bars)?)
     }
 
     /// The triggers, in the order they were added.
