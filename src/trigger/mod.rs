@@ -38,6 +38,8 @@ mod error;
 mod masks;
 mod plan;
 mod resolve;
+#[cfg(feature = "serde")]
+mod serde_impl;
 mod syntax;
 
 use core::fmt;
@@ -47,6 +49,8 @@ pub use ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField,
 pub use bars::Bars;
 pub use error::{TriggerError, TriggerErrorKind};
 pub use plan::{Evaluation, Event, Plan};
+#[cfg(feature = "serde")]
+pub use serde_impl::AsTree;
 
 impl FromStr for Cond {
     type Err = TriggerError;
