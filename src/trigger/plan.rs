@@ -269,6 +269,11 @@ impl Evaluation {
             .unwrap_or_default()
     }
 
+    /// The name of the trigger an event belongs to.
+    pub fn name_of(&self, event: Event) -> &str {
+        &self.names[event.trigger]
+    }
+
     /// Every trigger's events, by bar and then by set order.
     pub fn merged_events(&self) -> Vec<Event> {
         let mut all: Vec<Event> = (0..self.masks.len()).flat_map(|t| self.events(t)).collect();
