@@ -9,19 +9,8 @@ use ta_kernels::trigger::{Bars, TriggerSet};
 #[allow(dead_code)]
 mod naive_trigger;
 
-/// Ten triggers over shared indicators (the README's default set shape).
-const SET: &str = "\
-golden = sma(20) crosses_above sma(50)
-dead = sma(20) crosses_below sma(50)
-oversold = rsi(14) < 30
-overbought = rsi(14) > 70
-macd_up = macd(12, 26, 9).macd crosses_above macd(12, 26, 9).signal
-macd_down = macd(12, 26, 9).macd crosses_below macd(12, 26, 9).signal
-bb_break_up = close crosses_above bbands(20, 2, 2).upper
-bb_break_down = close crosses_below bbands(20, 2, 2).lower
-trend_dip = close > sma(50) and rsi(14) < 40
-squeeze = held(stddev(20) < 0.01 * close, 5) and within(close crosses_above sma(20), 3)
-";
+/// Ten triggers over six distinct indicators (also used by `ta-kernels bench`).
+const SET: &str = include_str!("../data/ten_triggers.txt");
 
 fn bars_data(n: usize) -> [Vec<f64>; 5] {
     let mut s = 0x2545_F491_4F6C_DD1Du64;

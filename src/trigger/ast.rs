@@ -317,6 +317,25 @@ impl Series {
         out
     }
 
+    pub(crate) fn collect_indicators(&self, out: &mut Vec<Series>) {
+        match self {
+            Series::Column(_) | Series::Const(_) => {}
+            Series::Neg(a) | Series::Prev(a, _) => a.collect_indicators(out),
+            Series::Arith(_, a, b) => {
+                a.collect_indicators(out);
+                b.collect_indicators(out);
+            }
+            Series::Indicator(ind) => {
+                if let Some(input) = ind.input() {
+                    input.collect_indicators(out);
+                }
+                if !out.contains(self) {
+                    out.push(self.clone());
+                }
+            }
+        }
+    }
+
     pub(crate) fn collect_columns(&self, out: &mut Vec<Column>) {
         match self {
             Series::Column(c) => out.push(*c),
@@ -346,6 +365,20 @@ impl Cond {
         out.sort();
         out.dedup();
         out
+    }
+
+    pub(crate) fn collect_indicators(&self, out: &mut Vec<Series>) {
+        match self {
+            Cond::Compare(_, a, b) | Cond::Cross(_, a, b) => {
+                a.collect_indicators(out);
+                b.collect_indicators(out);
+            }
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.collect_indicators(out);
+                b.collect_indicators(out);
+            }
+            Cond::Not(a) | Cond::Held(a, _) | Cond::Within(a, _) => a.collect_indicators(out),
+        }
     }
 
     fn collect_columns(&self, out: &mut Vec<Column>) {

@@ -70,6 +70,73 @@ impl FromStr for Series {
     }
 }
 
+impl Series {
+    /// Parses a series expression for output, naming each output by its
+    /// text: a multi-output call without a field (`macd(12,26,9)`,
+    /// `bbands(20)`, `stoch(14,3,3)`) gives one series per field, named
+    /// `text.field`; anything else gives itself, named `text` (trimmed).
+    pub fn parse_outputs(text: &str) -> Result<Vec<(String, Series)>, TriggerError> {
+        let trimmed = text.trim();
+        match trimmed.parse::<Series>() {
+            Ok(s) => Ok(vec![(trimmed.to_owned(), s)]),
+            Err(e) => {
+                let fields: &[&str] = match e.kind {
+                    TriggerErrorKind::MissingField { indicator: "macd", .. } => {
+                        &["macd", "signal", "hist"]
+                    }
+                    TriggerErrorKind::MissingField {
+                        indicator: "bbands",
+                        ..
+                    } => &["upper", "middle", "lower"],
+                    TriggerErrorKind::MissingField { indicator: "stoch", .. } => &["k", "d"],
+                    _ => return Err(e),
+                };
+                // Only a whole-text call can be expanded.
+                if e.span != (0..trimmed.len()) {
+                    return Err(e);
+                }
+                fields
+                    .iter()
+                    .map(|f| {
+                        let name = format!("{trimmed}.{f}");
+                        let s = name.parse::<Series>()?;
+                        Ok((name, s))
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The distinct indicator sub-expressions of this series (itself
+    /// included), innermost first.
+    pub fn indicators(&self) -> Vec<Series> {
+        let mut out = Vec::new();
+        self.collect_indicators(&mut out);
+        out
+    }
+}
+
+impl Cond {
+    /// The distinct indicator sub-expressions this condition reads,
+    /// innermost first (for charts and diagnostics).
+    pub fn indicators(&self) -> Vec<Series> {
+        let mut out = Vec::new();
+        self.collect_indicators(&mut out);
+        out
+    }
+}
+
+impl TriggerSet {
+    /// The distinct indicator sub-expressions the set reads.
+    pub fn indicators(&self) -> Vec<Series> {
+        let mut out = Vec::new();
+        for t in &self.triggers {
+            t.cond.collect_indicators(&mut out);
+        }
+        out
+    }
+}
+
 /// A named condition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trigger {

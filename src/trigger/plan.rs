@@ -19,7 +19,9 @@
 
 use std::collections::HashMap;
 
-use super::ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField};
+use super::ast::{
+    ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+};
 use super::bars::Bars;
 use super::error::{TriggerError, TriggerErrorKind};
 use super::masks::{held, within};
@@ -78,6 +80,15 @@ enum Step {
 pub struct Plan {
     steps: Vec<Step>,
     triggers: Vec<PlannedTrigger>,
+    series: Vec<PlannedSeries>,
+}
+
+#[derive(Clone, Debug)]
+struct PlannedSeries {
+    name: String,
+    text: String,
+    out: Out,
+    columns: Vec<Column>,
 }
 
 #[derive(Clone, Debug)]
@@ -230,6 +241,8 @@ fn spec_of(ind: &Indicator) -> (Spec, u8) {
 pub struct Evaluation {
     names: Vec<String>,
     masks: Vec<BitMask>,
+    series_names: Vec<String>,
+    series: Vec<Vec<f64>>,
     /// How many indicator computations ran (each distinct indicator once).
     pub indicators_computed: usize,
     /// How many plan steps ran.
@@ -269,6 +282,15 @@ impl Evaluation {
             .unwrap_or_default()
     }
 
+    /// The values of the series compiled with [`Plan::with_series`], in
+    /// order, with their names.
+    pub fn series(&self) -> impl Iterator<Item = (&str, &[f64])> {
+        self.series_names
+            .iter()
+            .map(String::as_str)
+            .zip(self.series.iter().map(Vec::as_slice))
+    }
+
     /// The name of the trigger an event belongs to.
     pub fn name_of(&self, event: Event) -> &str {
         &self.names[event.trigger]
@@ -304,6 +326,14 @@ impl Plan {
         if set.is_empty() {
             return Err(TriggerError::new("", 0..0, TriggerErrorKind::EmptySet));
         }
+        Ok(Plan::with_series(set, &[]))
+    }
+
+    /// Compiles the triggers of `set` (possibly none) together with named
+    /// series expressions, sharing every common sub-expression; the
+    /// evaluation then also returns each series' values (see
+    /// [`Evaluation::series`]).
+    pub fn with_series(set: &TriggerSet, series: &[(String, Series)]) -> Plan {
         let mut c = Compiler {
             steps: Vec::new(),
             keys: HashMap::new(),
@@ -318,10 +348,20 @@ impl Plan {
                 columns: t.cond.columns(),
             })
             .collect();
-        Ok(Plan {
+        let series = series
+            .iter()
+            .map(|(name, s)| PlannedSeries {
+                name: name.clone(),
+                text: s.to_string(),
+                out: c.series(s),
+                columns: s.columns(),
+            })
+            .collect();
+        Plan {
             steps: c.steps,
             triggers,
-        })
+            series,
+        }
     }
 
     /// Number of distinct indicator computations the plan runs.
@@ -346,21 +386,24 @@ impl Plan {
         all
     }
 
-    /// Runs the plan over `bars`. Errors: a column a trigger reads is
-    /// missing ([`Error::MissingColumn`], naming the trigger and its
+    /// Runs the plan over `bars`. Errors: a column a trigger (or series)
+    /// reads is missing ([`Error::MissingColumn`], naming it and its
     /// expression); columns of different lengths; an indicator parameter
     /// out of range (possible for trees built with the builder).
     pub fn evaluate(&self, bars: &Bars<'_>) -> Result<Evaluation> {
         let n = bars.len()?;
-        for t in &self.triggers {
-            for &c in &t.columns {
-                if bars.column(c).is_none() {
-                    return Err(Error::MissingColumn {
-                        column: c.name(),
-                        trigger: t.name.clone(),
-                        expression: t.text.clone(),
-                    });
-                }
+        let needs = self
+            .triggers
+            .iter()
+            .map(|t| (&t.name, &t.text, &t.columns))
+            .chain(self.series.iter().map(|s| (&s.name, &s.text, &s.columns)));
+        for (name, text, columns) in needs {
+            if let Some(&c) = columns.iter().find(|&&c| bars.column(c).is_none()) {
+                return Err(Error::MissingColumn {
+                    column: c.name(),
+                    trigger: name.clone(),
+                    expression: text.clone(),
+                });
             }
         }
         // Last reader of each step, so values can be dropped early.
@@ -370,8 +413,13 @@ impl Plan {
                 last_use[child] = i;
             }
         }
-        for t in &self.triggers {
-            last_use[t.node] = usize::MAX;
+        for node in self
+            .triggers
+            .iter()
+            .map(|t| t.node)
+            .chain(self.series.iter().map(|s| s.out.node))
+        {
+            last_use[node] = usize::MAX;
         }
         let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
         let mut indicators_computed = 0;
@@ -384,22 +432,30 @@ impl Plan {
                 }
             }
         }
-        let mut masks: Vec<BitMask> = Vec::with_capacity(self.triggers.len());
-        for (i, t) in self.triggers.iter().enumerate() {
-            // Identical conditions share a node: the first took its mask.
-            if let Some(j) = (0..i).find(|&j| self.triggers[j].node == t.node) {
-                let copy = masks[j].clone();
-                masks.push(copy);
-                continue;
-            }
-            match values[t.node].take() {
-                Some(Value::Mask(m)) => masks.push(m),
+        let masks = self
+            .triggers
+            .iter()
+            .map(|t| match &values[t.node] {
+                Some(Value::Mask(m)) => m.clone(),
                 _ => unreachable!("a trigger's node is a condition"),
-            }
-        }
+            })
+            .collect();
+        let series = self
+            .series
+            .iter()
+            .map(|s| match &values[s.out.node] {
+                Some(Value::Series(v)) => v.clone(),
+                Some(Value::Multi(vs)) => vs[s.out.index as usize].clone(),
+                Some(Value::Borrowed(v)) => v.to_vec(),
+                Some(Value::Const(c)) => vec![*c; n],
+                _ => unreachable!("a series output is a series"),
+            })
+            .collect();
         Ok(Evaluation {
             names: self.triggers.iter().map(|t| t.name.clone()).collect(),
             masks,
+            series_names: self.series.iter().map(|s| s.name.clone()).collect(),
+            series,
             indicators_computed,
             steps_run: self.steps.len(),
         })
