@@ -1,6 +1,6 @@
 //! Portable backend on `wide::f64x4`: four running (value, index) pairs.
 
-use wide::{CmpEq, CmpGt, CmpLt, f64x4};
+use wide::f64x4;
 
 use super::{Extremes, finish_tail, reduce_lanes};
 
@@ -19,10 +19,10 @@ pub(crate) fn extremes(x: &[f64], start: usize, end: usize) -> Extremes {
         let ordered = v.simd_eq(v);
         let take_min = v.simd_lt(min_v) | (min_i.simd_eq(unset) & ordered);
         let take_max = v.simd_gt(max_v) | (max_i.simd_eq(unset) & ordered);
-        min_v = take_min.blend(v, min_v);
-        min_i = take_min.blend(idx, min_i);
-        max_v = take_max.blend(v, max_v);
-        max_i = take_max.blend(idx, max_i);
+        min_v = take_min.bitselect(v, min_v);
+        min_i = take_min.bitselect(idx, min_i);
+        max_v = take_max.bitselect(v, max_v);
+        max_i = take_max.bitselect(idx, max_i);
         idx += four;
     }
     let lanes = |vals: f64x4, ids: f64x4, better: fn(f64, f64) -> bool| {
