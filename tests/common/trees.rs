@@ -40,7 +40,7 @@ pub fn series_tree(max: usize) -> impl Strategy<Value = Series> {
             }))
         }),
     ];
-    leaf.prop_recursive(4, 24, 2, |inner| {
+    leaf.prop_recursive(4, 24, 2, move |inner| {
         prop_oneof![
             inner.clone().prop_map(|s| Series::Neg(Box::new(s))),
             (
@@ -99,7 +99,7 @@ pub fn cond_tree(max: usize) -> impl Strategy<Value = Cond> {
             Cond::Cross(if up { CrossDir::Above } else { CrossDir::Below }, a, b)
         }),
     ];
-    leaf.prop_recursive(4, 16, 2, |inner| {
+    leaf.prop_recursive(4, 16, 2, move |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| a.and(b)),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| a.or(b)),
