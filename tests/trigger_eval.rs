@@ -209,7 +209,7 @@ fn missing_column_names_the_trigger_and_expression() {
         other => panic!("{other:?}"),
     }
     let set = TriggerSet::new()
-        .with("loud", volume().gt(sma(volume(), 20)))
+        .with("loud", volume().gt(volume().sma(20)))
         .unwrap();
     let err = set.evaluate(&Bars::from_close(&c)).unwrap_err();
     assert!(err.to_string().contains("volume"), "{err}");
