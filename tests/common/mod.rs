@@ -5,5 +5,6 @@
 
 pub mod exact;
 pub mod inputs;
+pub mod naive_trigger;
 pub mod talib;
 pub mod trees;
