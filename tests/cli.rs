@@ -24,8 +24,11 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn parse_csv(s: &str) -> Vec<Vec<String>> {
-    s.lines()
-        .map(|l| l.split(',').map(str::to_owned).collect())
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(s.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
 }
 
