@@ -38,12 +38,31 @@ pub enum Error {
         /// Why it is rejected.
         reason: &'static str,
     },
+    /// A trigger reads a column the bars do not have.
+    #[error("trigger {trigger:?} reads the {column} column, which the bars do not have (in `{expression}`)")]
+    MissingColumn {
+        /// The column's name.
+        column: &'static str,
+        /// The trigger's name.
+        trigger: String,
+        /// The trigger's expression.
+        expression: String,
+    },
+    /// A trigger expression that does not parse or make sense.
+    #[error("{0}")]
+    Trigger(Box<crate::trigger::TriggerError>),
     /// An explicit backend was requested that this CPU cannot run.
     #[error("the {backend} backend is not available on this CPU")]
     BackendUnavailable {
         /// The backend requested.
         backend: Backend,
     },
+}
+
+impl From<crate::trigger::TriggerError> for Error {
+    fn from(e: crate::trigger::TriggerError) -> Self {
+        Error::Trigger(Box::new(e))
+    }
 }
 
 fn invalid_period_message(name: &str, value: usize, min: usize, max: usize) -> String {

@@ -30,6 +30,7 @@ pub mod dispatch;
 mod error;
 pub mod indicators;
 pub mod kernels;
+pub mod trigger;
 
 pub use bitmask::BitMask;
 pub use dispatch::{Backend, with_backend};
@@ -99,5 +100,15 @@ pub fn cross_below<'b>(a: &[f64], b: impl Into<Rhs<'b>>) -> Result<BitMask> {
 pub fn compare<'b>(a: &[f64], op: CmpOp, b: impl Into<Rhs<'b>>) -> Result<BitMask> {
     let mut out = BitMask::zeros(a.len());
     kernels::cross::compare(Backend::active(), a, op, b.into(), out.words_mut())?;
+    Ok(out)
+}
+
+/// The indices to draw of a long series: for each of `buckets` equal
+/// slices, the bar with the lowest and the bar with the highest value (NaN
+/// ignored), ascending. See [`kernels::decimate`].
+pub fn decimate_minmax(x: &[f64], buckets: usize) -> Result<Vec<usize>> {
+    let mut out = vec![0; buckets.saturating_mul(2).min(x.len())];
+    let n = kernels::decimate::decimate_minmax(Backend::active(), x, buckets, &mut out)?;
+    out.truncate(n);
     Ok(out)
 }

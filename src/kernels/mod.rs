@@ -9,6 +9,7 @@
 //! they write into the caller's buffers.
 
 pub mod cross;
+pub mod decimate;
 pub mod ema;
 pub mod minmax;
 pub mod rolling_sum;

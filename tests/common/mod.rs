@@ -5,5 +5,7 @@
 
 pub mod exact;
 pub mod inputs;
-pub mod talib;
 pub mod naive_recursive;
+pub mod naive_trigger;
+pub mod talib;
+pub mod trees;

@@ -1,0 +1,662 @@
+//! Compiling a [`TriggerSet`] into a plan where every distinct indicator
+//! and sub-expression is computed once, and running it.
+//!
+//! Compilation walks each trigger's tree bottom-up and gives every node a
+//! key built from its operator, its parameters and the ids of its
+//! (already deduplicated) children; a key seen before reuses the earlier
+//! step. Structurally equal sub-expressions — `sma(close, 20)` written in
+//! two triggers, or `macd(12,26,9).signal` and `.hist`, which share one
+//! MACD computation — therefore become one step. Steps are stored in an
+//! order where children come first, so running the plan is one pass.
+//!
+//! Running it computes each step's value: series (borrowed columns,
+//! constants kept as scalars, computed vectors) or bit masks. Comparisons
+//! and crossings go through the SIMD mask kernels (a constant side uses
+//! the threshold form), `and`/`or`/`not` are word operations, and
+//! `held`/`within` are O(words · log n) shift-and-combine passes. A value
+//! is dropped as soon as its last reader has run, so peak memory stays
+//! near the inputs plus the live intermediate results plus the outputs.
+
+use std::collections::HashMap;
+
+use super::ast::{
+    ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+};
+use super::bars::Bars;
+use super::error::{TriggerError, TriggerErrorKind};
+use super::masks::{held, within};
+use super::TriggerSet;
+use crate::bitmask::words_for;
+use crate::error::{Error, Result};
+use crate::kernels::cross;
+use crate::{Backend, BitMask, CmpOp, Rhs};
+
+type NodeId = usize;
+
+/// One output of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Out {
+    node: NodeId,
+    index: u8,
+}
+
+/// An indicator's parameters (without its input and output choice).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Spec {
+    Sma(usize),
+    Ema(usize),
+    Wma(usize),
+    Rsi(usize),
+    Max(usize),
+    Min(usize),
+    Var(usize),
+    Stddev(usize, f64),
+    Macd(usize, usize, usize),
+    Bbands(usize, f64, f64),
+    Stoch(usize, usize, usize),
+    Atr(usize),
+    Trange,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Step {
+    Column(Column),
+    Const(f64),
+    Neg(Out),
+    Arith(ArithOp, Out, Out),
+    Prev(Out, usize),
+    Indicator(Spec, Option<Out>),
+    Compare(CmpOp, Out, Out),
+    Cross(CrossDir, Out, Out),
+    And(NodeId, NodeId),
+    Or(NodeId, NodeId),
+    Not(NodeId),
+    Held(NodeId, usize),
+    Within(NodeId, usize),
+}
+
+/// A compiled trigger set; see the module docs.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    steps: Vec<Step>,
+    triggers: Vec<PlannedTrigger>,
+    series: Vec<PlannedSeries>,
+}
+
+#[derive(Clone, Debug)]
+struct PlannedSeries {
+    name: String,
+    text: String,
+    out: Out,
+    columns: Vec<Column>,
+}
+
+#[derive(Clone, Debug)]
+struct PlannedTrigger {
+    name: String,
+    text: String,
+    node: NodeId,
+    columns: Vec<Column>,
+}
+
+struct Compiler {
+    steps: Vec<Step>,
+    keys: HashMap<String, NodeId>,
+}
+
+impl Compiler {
+    fn add(&mut self, key: String, step: Step) -> NodeId {
+        if let Some(&id) = self.keys.get(&key) {
+            return id;
+        }
+        let id = self.steps.len();
+        self.steps.push(step);
+        self.keys.insert(key, id);
+        id
+    }
+
+    fn series(&mut self, s: &Series) -> Out {
+        let one = |node| Out { node, index: 0 };
+        match s {
+            Series::Column(c) => one(self.add(format!("col {}", c.name()), Step::Column(*c))),
+            Series::Const(v) => one(self.add(format!("const {:x}", v.to_bits()), Step::Const(*v))),
+            Series::Neg(a) => {
+                let a = self.series(a);
+                one(self.add(format!("neg {a:?}"), Step::Neg(a)))
+            }
+            Series::Arith(op, a, b) => {
+                let (a, b) = (self.series(a), self.series(b));
+                one(self.add(format!("{op:?} {a:?} {b:?}"), Step::Arith(*op, a, b)))
+            }
+            Series::Prev(a, n) => {
+                let a = self.series(a);
+                one(self.add(format!("prev {a:?} {n}"), Step::Prev(a, *n)))
+            }
+            Series::Indicator(ind) => {
+                let input = ind.input().map(|i| self.series(i));
+                let (spec, index) = spec_of(ind);
+                // `{:?}` of an f64 round-trips, so equal keys mean equal
+                // parameters.
+                let key = format!("ind {spec:?} {input:?}");
+                Out {
+                    node: self.add(key, Step::Indicator(spec, input)),
+                    index,
+                }
+            }
+        }
+    }
+
+    fn cond(&mut self, c: &Cond) -> NodeId {
+        match c {
+            Cond::Compare(op, a, b) => {
+                let (a, b) = (self.series(a), self.series(b));
+                self.add(format!("cmp {op:?} {a:?} {b:?}"), Step::Compare(*op, a, b))
+            }
+            Cond::Cross(dir, a, b) => {
+                let (a, b) = (self.series(a), self.series(b));
+                self.add(format!("cross {dir:?} {a:?} {b:?}"), Step::Cross(*dir, a, b))
+            }
+            Cond::And(a, b) => {
+                let (a, b) = (self.cond(a), self.cond(b));
+                self.add(format!("and {a} {b}"), Step::And(a, b))
+            }
+            Cond::Or(a, b) => {
+                let (a, b) = (self.cond(a), self.cond(b));
+                self.add(format!("or {a} {b}"), Step::Or(a, b))
+            }
+            Cond::Not(a) => {
+                let a = self.cond(a);
+                self.add(format!("not {a}"), Step::Not(a))
+            }
+            Cond::Held(a, n) => {
+                let a = self.cond(a);
+                self.add(format!("held {a} {n}"), Step::Held(a, *n))
+            }
+            Cond::Within(a, n) => {
+                let a = self.cond(a);
+                self.add(format!("within {a} {n}"), Step::Within(a, *n))
+            }
+        }
+    }
+}
+
+/// The parameters of an indicator node and which of its outputs is meant.
+fn spec_of(ind: &Indicator) -> (Spec, u8) {
+    match *ind {
+        Indicator::Sma { period, .. } => (Spec::Sma(period), 0),
+        Indicator::Ema { period, .. } => (Spec::Ema(period), 0),
+        Indicator::Wma { period, .. } => (Spec::Wma(period), 0),
+        Indicator::Rsi { period, .. } => (Spec::Rsi(period), 0),
+        Indicator::Max { period, .. } => (Spec::Max(period), 0),
+        Indicator::Min { period, .. } => (Spec::Min(period), 0),
+        Indicator::Var { period, .. } => (Spec::Var(period), 0),
+        Indicator::Stddev { period, nbdev, .. } => (Spec::Stddev(period, nbdev), 0),
+        Indicator::Macd {
+            fast,
+            slow,
+            signal,
+            field,
+            ..
+        } => (
+            Spec::Macd(fast, slow, signal),
+            match field {
+                MacdField::Macd => 0,
+                MacdField::Signal => 1,
+                MacdField::Hist => 2,
+            },
+        ),
+        Indicator::Bbands {
+            period,
+            nbdev_up,
+            nbdev_dn,
+            field,
+            ..
+        } => (
+            Spec::Bbands(period, nbdev_up, nbdev_dn),
+            match field {
+                BandsField::Upper => 0,
+                BandsField::Middle => 1,
+                BandsField::Lower => 2,
+            },
+        ),
+        Indicator::Stoch {
+            fastk,
+            slowk,
+            slowd,
+            field,
+        } => (
+            Spec::Stoch(fastk, slowk, slowd),
+            match field {
+                StochField::K => 0,
+                StochField::D => 1,
+            },
+        ),
+        Indicator::Atr { period } => (Spec::Atr(period), 0),
+        Indicator::Trange => (Spec::Trange, 0),
+    }
+}
+
+/// What a trigger set's evaluation produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    names: Vec<String>,
+    masks: Vec<BitMask>,
+    series_names: Vec<String>,
+    series: Vec<Vec<f64>>,
+    /// How many indicator computations ran (each distinct indicator once).
+    pub indicators_computed: usize,
+    /// How many plan steps ran.
+    pub steps_run: usize,
+}
+
+/// A bar where a trigger fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Event {
+    /// The bar index.
+    pub bar: usize,
+    /// The trigger's position in its set.
+    pub trigger: usize,
+}
+
+impl Evaluation {
+    /// The triggers' names, in set order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The mask of every trigger, in set order.
+    pub fn masks(&self) -> &[BitMask] {
+        &self.masks
+    }
+
+    /// The mask of the trigger called `name`.
+    pub fn mask(&self, name: &str) -> Option<&BitMask> {
+        self.names.iter().position(|n| n == name).map(|i| &self.masks[i])
+    }
+
+    /// Bars where trigger number `trigger` fired, ascending.
+    pub fn events(&self, trigger: usize) -> Vec<Event> {
+        self.masks
+            .get(trigger)
+            .map(|m| m.iter_ones().map(|bar| Event { bar, trigger }).collect())
+            .unwrap_or_default()
+    }
+
+    /// The values of the series compiled with [`Plan::with_series`], in
+    /// order, with their names.
+    pub fn series(&self) -> impl Iterator<Item = (&str, &[f64])> {
+        self.series_names
+            .iter()
+            .map(String::as_str)
+            .zip(self.series.iter().map(Vec::as_slice))
+    }
+
+    /// The name of the trigger an event belongs to.
+    pub fn name_of(&self, event: Event) -> &str {
+        &self.names[event.trigger]
+    }
+
+    /// Every trigger's events, by bar and then by set order.
+    pub fn merged_events(&self) -> Vec<Event> {
+        let mut all: Vec<Event> = (0..self.masks.len()).flat_map(|t| self.events(t)).collect();
+        all.sort_unstable();
+        all
+    }
+}
+
+/// A computed value.
+enum Value<'a> {
+    Series(Vec<f64>),
+    Multi(Vec<Vec<f64>>),
+    Const(f64),
+    Borrowed(&'a [f64]),
+    Mask(BitMask),
+}
+
+/// A series operand: a slice or a constant.
+#[derive(Clone, Copy)]
+enum Operand<'v> {
+    Slice(&'v [f64]),
+    Const(f64),
+}
+
+impl Plan {
+    /// Compiles `set`. An empty set is an error.
+    pub fn compile(set: &TriggerSet) -> core::result::Result<Plan, TriggerError> {
+        if set.is_empty() {
+            return Err(TriggerError::new("", 0..0, TriggerErrorKind::EmptySet));
+        }
+        Ok(Plan::with_series(set, &[]))
+    }
+
+    /// Compiles the triggers of `set` (possibly none) together with named
+    /// series expressions, sharing every common sub-expression; the
+    /// evaluation then also returns each series' values (see
+    /// [`Evaluation::series`]).
+    pub fn with_series(set: &TriggerSet, series: &[(String, Series)]) -> Plan {
+        let mut c = Compiler {
+            steps: Vec::new(),
+            keys: HashMap::new(),
+        };
+        let triggers = set
+            .triggers()
+            .iter()
+            .map(|t| PlannedTrigger {
+                name: t.name.clone(),
+                text: t.cond.to_string(),
+                node: c.cond(&t.cond),
+                columns: t.cond.columns(),
+            })
+            .collect();
+        let series = series
+            .iter()
+            .map(|(name, s)| PlannedSeries {
+                name: name.clone(),
+                text: s.to_string(),
+                out: c.series(s),
+                columns: s.columns(),
+            })
+            .collect();
+        Plan {
+            steps: c.steps,
+            triggers,
+            series,
+        }
+    }
+
+    /// Number of distinct indicator computations the plan runs.
+    pub fn indicator_count(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Indicator(..)))
+            .count()
+    }
+
+    /// Number of distinct steps (columns, constants, arithmetic,
+    /// indicators, masks).
+    pub fn step_count(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The columns any trigger reads, sorted.
+    pub fn columns(&self) -> Vec<Column> {
+        let mut all: Vec<Column> = self.triggers.iter().flat_map(|t| t.columns.clone()).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Runs the plan over `bars`. Errors: a column a trigger (or series)
+    /// reads is missing ([`Error::MissingColumn`], naming it and its
+    /// expression); columns of different lengths; an indicator parameter
+    /// out of range (possible for trees built with the builder).
+    pub fn evaluate(&self, bars: &Bars<'_>) -> Result<Evaluation> {
+        let n = bars.len()?;
+        let needs = self
+            .triggers
+            .iter()
+            .map(|t| (&t.name, &t.text, &t.columns))
+            .chain(self.series.iter().map(|s| (&s.name, &s.text, &s.columns)));
+        for (name, text, columns) in needs {
+            if let Some(&c) = columns.iter().find(|&&c| bars.column(c).is_none()) {
+                return Err(Error::MissingColumn {
+                    column: c.name(),
+                    trigger: name.clone(),
+                    expression: text.clone(),
+                });
+            }
+        }
+        // Last reader of each step, so values can be dropped early.
+        let mut last_use = vec![0usize; self.steps.len()];
+        for (i, s) in self.steps.iter().enumerate() {
+            for child in children(s) {
+                last_use[child] = i;
+            }
+        }
+        for node in self
+            .triggers
+            .iter()
+            .map(|t| t.node)
+            .chain(self.series.iter().map(|s| s.out.node))
+        {
+            last_use[node] = usize::MAX;
+        }
+        let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
+        let mut indicators_computed = 0;
+        for (i, step) in self.steps.iter().enumerate() {
+            let v = self.run_step(step, &values, bars, n, &mut indicators_computed)?;
+            values[i] = Some(v);
+            for child in children(step) {
+                if last_use[child] == i {
+                    values[child] = None;
+                }
+            }
+        }
+        let masks = self
+            .triggers
+            .iter()
+            .map(|t| match &values[t.node] {
+                Some(Value::Mask(m)) => m.clone(),
+                _ => unreachable!("a trigger's node is a condition"),
+            })
+            .collect();
+        let series = self
+            .series
+            .iter()
+            .map(|s| match &values[s.out.node] {
+                Some(Value::Series(v)) => v.clone(),
+                Some(Value::Multi(vs)) => vs[s.out.index as usize].clone(),
+                Some(Value::Borrowed(v)) => v.to_vec(),
+                Some(Value::Const(c)) => vec![*c; n],
+                _ => unreachable!("a series output is a series"),
+            })
+            .collect();
+        Ok(Evaluation {
+            names: self.triggers.iter().map(|t| t.name.clone()).collect(),
+            masks,
+            series_names: self.series.iter().map(|s| s.name.clone()).collect(),
+            series,
+            indicators_computed,
+            steps_run: self.steps.len(),
+        })
+    }
+
+    fn run_step<'a>(
+        &self,
+        step: &Step,
+        values: &[Option<Value<'a>>],
+        bars: &Bars<'a>,
+        n: usize,
+        indicators_computed: &mut usize,
+    ) -> Result<Value<'a>> {
+        let operand = |o: Out| -> Operand<'_> {
+            match values[o.node].as_ref().expect("children run before parents") {
+                Value::Series(v) => Operand::Slice(v),
+                Value::Multi(vs) => Operand::Slice(&vs[o.index as usize]),
+                Value::Borrowed(s) => Operand::Slice(s),
+                Value::Const(c) => Operand::Const(*c),
+                Value::Mask(_) => unreachable!("a series operand is never a mask"),
+            }
+        };
+        let mask = |id: NodeId| -> &BitMask {
+            match values[id].as_ref().expect("children run before parents") {
+                Value::Mask(m) => m,
+                _ => unreachable!("a condition operand is always a mask"),
+            }
+        };
+        Ok(match *step {
+            Step::Column(c) => Value::Borrowed(bars.column(c).expect("columns checked before running")),
+            Step::Const(v) => Value::Const(v),
+            Step::Neg(a) => match operand(a) {
+                Operand::Const(c) => Value::Const(-c),
+                Operand::Slice(s) => Value::Series(s.iter().map(|v| -v).collect()),
+            },
+            Step::Arith(op, a, b) => arith(op, operand(a), operand(b)),
+            Step::Prev(a, k) => match operand(a) {
+                Operand::Const(c) => {
+                    Value::Series((0..n).map(|i| if i < k { f64::NAN } else { c }).collect())
+                }
+                Operand::Slice(s) => Value::Series(
+                    (0..n)
+                        .map(|i| if i < k { f64::NAN } else { s[i - k] })
+                        .collect(),
+                ),
+            },
+            Step::Indicator(spec, input) => {
+                *indicators_computed += 1;
+                let owned;
+                let x: &[f64] = match input.map(operand) {
+                    Some(Operand::Slice(s)) => s,
+                    Some(Operand::Const(c)) => {
+                        owned = vec![c; n];
+                        &owned
+                    }
+                    None => &[],
+                };
+                compute_indicator(spec, x, bars)?
+            }
+            Step::Compare(op, a, b) => Value::Mask(compare(op, operand(a), operand(b), n)?),
+            Step::Cross(dir, a, b) => Value::Mask(crossing(dir, operand(a), operand(b), n)?),
+            Step::And(a, b) => Value::Mask(mask(a) & mask(b)),
+            Step::Or(a, b) => Value::Mask(mask(a) | mask(b)),
+            Step::Not(a) => Value::Mask(!mask(a)),
+            Step::Held(a, k) => Value::Mask(held(mask(a), k)),
+            Step::Within(a, k) => Value::Mask(within(mask(a), k)),
+        })
+    }
+}
+
+fn children(step: &Step) -> Vec<NodeId> {
+    match *step {
+        Step::Column(_) | Step::Const(_) => vec![],
+        Step::Neg(a) | Step::Prev(a, _) => vec![a.node],
+        Step::Arith(_, a, b) | Step::Compare(_, a, b) | Step::Cross(_, a, b) => vec![a.node, b.node],
+        Step::Indicator(_, input) => input.map(|o| o.node).into_iter().collect(),
+        Step::And(a, b) | Step::Or(a, b) => vec![a, b],
+        Step::Not(a) | Step::Held(a, _) | Step::Within(a, _) => vec![a],
+    }
+}
+
+fn apply(op: ArithOp, a: f64, b: f64) -> f64 {
+    match op {
+        ArithOp::Add => a + b,
+        ArithOp::Sub => a - b,
+        ArithOp::Mul => a * b,
+        ArithOp::Div => a / b,
+    }
+}
+
+fn arith<'a>(op: ArithOp, a: Operand<'_>, b: Operand<'_>) -> Value<'a> {
+    match (a, b) {
+        (Operand::Const(x), Operand::Const(y)) => Value::Const(apply(op, x, y)),
+        (Operand::Slice(x), Operand::Const(y)) => {
+            Value::Series(x.iter().map(|&v| apply(op, v, y)).collect())
+        }
+        (Operand::Const(x), Operand::Slice(y)) => {
+            Value::Series(y.iter().map(|&v| apply(op, x, v)).collect())
+        }
+        (Operand::Slice(x), Operand::Slice(y)) => {
+            Value::Series(x.iter().zip(y).map(|(&u, &v)| apply(op, u, v)).collect())
+        }
+    }
+}
+
+const fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+    }
+}
+
+fn compare(op: CmpOp, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<BitMask> {
+    let mut out = BitMask::zeros(n);
+    let backend = Backend::active();
+    match (a, b) {
+        (Operand::Slice(x), Operand::Slice(y)) => {
+            cross::compare(backend, x, op, Rhs::Series(y), out.words_mut())?
+        }
+        (Operand::Slice(x), Operand::Const(c)) => {
+            cross::compare(backend, x, op, Rhs::Value(c), out.words_mut())?
+        }
+        (Operand::Const(c), Operand::Slice(y)) => {
+            cross::compare(backend, y, flip(op), Rhs::Value(c), out.words_mut())?
+        }
+        (Operand::Const(x), Operand::Const(y)) => {
+            let holds = match op {
+                CmpOp::Gt => x > y,
+                CmpOp::Ge => x >= y,
+                CmpOp::Lt => x < y,
+                CmpOp::Le => x <= y,
+            };
+            if holds {
+                out = BitMask::ones(n);
+            }
+        }
+    }
+    debug_assert_eq!(out.words().len(), words_for(n));
+    Ok(out)
+}
+
+fn crossing(dir: CrossDir, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<BitMask> {
+    let mut out = BitMask::zeros(n);
+    let backend = Backend::active();
+    let run = |dir: CrossDir, x: &[f64], rhs: Rhs<'_>, words: &mut [u64]| match dir {
+        CrossDir::Above => cross::cross_above(backend, x, rhs, words),
+        CrossDir::Below => cross::cross_below(backend, x, rhs, words),
+    };
+    let other = |d: CrossDir| match d {
+        CrossDir::Above => CrossDir::Below,
+        CrossDir::Below => CrossDir::Above,
+    };
+    match (a, b) {
+        (Operand::Slice(x), Operand::Slice(y)) => run(dir, x, Rhs::Series(y), out.words_mut())?,
+        (Operand::Slice(x), Operand::Const(c)) => run(dir, x, Rhs::Value(c), out.words_mut())?,
+        // c crosses above y ⇔ y crosses below c (same NaN behaviour).
+        (Operand::Const(c), Operand::Slice(y)) => {
+            run(other(dir), y, Rhs::Value(c), out.words_mut())?
+        }
+        // Two constants never cross.
+        (Operand::Const(_), Operand::Const(_)) => {}
+    }
+    Ok(out)
+}
+
+fn need<'a>(bars: &Bars<'a>, c: Column) -> &'a [f64] {
+    bars.column(c).expect("columns checked before running")
+}
+
+fn compute_indicator<'a>(spec: Spec, x: &[f64], bars: &Bars<'a>) -> Result<Value<'a>> {
+    Ok(match spec {
+        Spec::Sma(p) => Value::Series(crate::sma(x, p)?),
+        Spec::Ema(p) => Value::Series(crate::ema(x, p)?),
+        Spec::Wma(p) => Value::Series(crate::wma(x, p)?),
+        Spec::Rsi(p) => Value::Series(crate::rsi(x, p)?),
+        Spec::Max(p) => Value::Series(crate::max(x, p)?),
+        Spec::Min(p) => Value::Series(crate::min(x, p)?),
+        Spec::Var(p) => Value::Series(crate::var(x, p)?),
+        Spec::Stddev(p, d) => Value::Series(crate::stddev(x, p, d)?),
+        Spec::Macd(f, s, g) => {
+            let m = crate::macd(x, f, s, g)?;
+            Value::Multi(vec![m.macd, m.signal, m.hist])
+        }
+        Spec::Bbands(p, u, d) => {
+            let b = crate::bbands(x, p, u, d)?;
+            Value::Multi(vec![b.upper, b.middle, b.lower])
+        }
+        Spec::Stoch(k, sk, sd) => {
+            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let s = crate::stoch(h, l, c, k, sk, sd)?;
+            Value::Multi(vec![s.k, s.d])
+        }
+        Spec::Atr(p) => {
+            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            Value::Series(crate::atr(h, l, c, p)?)
+        }
+        Spec::Trange => {
+            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            Value::Series(crate::trange(h, l, c)?)
+        }
+    })
+}

@@ -1,0 +1,268 @@
+//! Planned, vectorized evaluation of trigger sets against the naive
+//! bar-by-bar interpreter; sharing of sub-computations; evaluation errors.
+
+mod common;
+
+use common::inputs::Rng;
+use common::naive_trigger::{self, Truth};
+use common::trees::cond_tree;
+use proptest::prelude::*;
+use ta_kernels::trigger::build::{atr, bbands, close, macd, rsi, sma, stoch, volume};
+use ta_kernels::trigger::{Bars, Column, Trigger, TriggerSet};
+use ta_kernels::{Backend, Error, cross_above, with_backend};
+
+/// Random OHLCV bars: a walk with a consistent high/low, some NaN holes.
+fn ohlcv(len: usize, seed: u64, nan_every: usize) -> [Vec<f64>; 5] {
+    let mut r = Rng::new(seed);
+    let mut c = 100.0;
+    let mut cols: [Vec<f64>; 5] = Default::default();
+    for _ in 0..len {
+        let open = c;
+        c *= 1.0 + 0.01 * r.sym();
+        let high = open.max(c) * (1.0 + 0.005 * r.unit());
+        let low = open.min(c) * (1.0 - 0.005 * r.unit());
+        let vol = 1000.0 * (1.0 + r.unit());
+        for (col, v) in cols.iter_mut().zip([open, high, low, c, vol]) {
+            col.push(v);
+        }
+    }
+    if nan_every > 0 {
+        for col in cols.iter_mut() {
+            for v in col.iter_mut() {
+                if r.below(nan_every) == 0 {
+                    *v = f64::NAN;
+                }
+            }
+        }
+    }
+    cols
+}
+
+fn bars(cols: &[Vec<f64>; 5]) -> Bars<'_> {
+    Bars::ohlcv(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4])
+}
+
+fn check_against_naive(set: &TriggerSet, cols: &[Vec<f64>; 5]) -> Result<(), TestCaseError> {
+    let b = bars(cols);
+    let n = cols[3].len();
+    let eval = set.evaluate(&b).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for (t, mask) in set.triggers().iter().zip(eval.masks()) {
+        let truth = naive_trigger::cond(&t.cond, &b, n);
+        prop_assert_eq!(mask.len(), n);
+        for (i, want) in truth.iter().enumerate() {
+            prop_assert!(
+                want.accepts(mask.get(i)),
+                "trigger {} = {} at bar {}: planned {}, naive {:?}",
+                t.name,
+                t.cond,
+                i,
+                mask.get(i),
+                want
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    /// The planned evaluation equals the naive interpreter on random
+    /// trigger sets over random bars, on every backend.
+    #[test]
+    fn planned_equals_naive(
+        conds in prop::collection::vec(cond_tree(30), 1..4),
+        len in prop_oneof![0usize..80, 0usize..600],
+        seed in any::<u64>(),
+        nan_every in prop_oneof![Just(0usize), 5usize..200],
+    ) {
+        let mut set = TriggerSet::new();
+        for (i, c) in conds.into_iter().enumerate() {
+            set.push(Trigger::new(format!("t{i}"), c)).unwrap();
+        }
+        let cols = ohlcv(len, seed, nan_every);
+        for b in Backend::available() {
+            with_backend(b, || check_against_naive(&set, &cols)).unwrap()?;
+        }
+    }
+}
+
+#[test]
+fn shared_indicators_are_computed_once() {
+    // 10 triggers over 4 distinct indicators: sma(20), sma(50), rsi(14),
+    // macd(12,26,9) (its three outputs are one computation).
+    let m = || macd(12, 26, 9);
+    let set = TriggerSet::new()
+        .with("golden", sma(20).crosses_above(sma(50)))
+        .unwrap()
+        .with("dead", sma(20).crosses_below(sma(50)))
+        .unwrap()
+        .with("oversold", rsi(14).lt(30.0))
+        .unwrap()
+        .with("overbought", rsi(14).gt(70.0))
+        .unwrap()
+        .with("macd_up", m().macd().crosses_above(m().signal()))
+        .unwrap()
+        .with("macd_down", m().macd().crosses_below(m().signal()))
+        .unwrap()
+        .with("hist_pos", m().hist().gt(0.0))
+        .unwrap()
+        .with("trend", close().gt(sma(50)).and(sma(20).gt(sma(50))))
+        .unwrap()
+        .with("dip", rsi(14).lt(40.0).and(close().gt(sma(50))))
+        .unwrap()
+        .with("combo", rsi(14).lt(30.0).and(sma(20).crosses_above(sma(50))))
+        .unwrap();
+    let plan = set.plan().unwrap();
+    assert_eq!(plan.indicator_count(), 4);
+    let cols = ohlcv(2000, 7, 0);
+    let eval = plan.evaluate(&bars(&cols)).unwrap();
+    assert_eq!(eval.indicators_computed, 4);
+    // Evaluating each trigger on its own computes 16.
+    let alone: usize = set
+        .triggers()
+        .iter()
+        .map(|t| {
+            TriggerSet::new()
+                .with(t.name.clone(), t.cond.clone())
+                .unwrap()
+                .evaluate(&bars(&cols))
+                .unwrap()
+                .indicators_computed
+        })
+        .sum();
+    assert_eq!(alone, 16);
+    // And the shared evaluation gives each trigger the same mask.
+    for (t, mask) in set.triggers().iter().zip(eval.masks()) {
+        let single = TriggerSet::new()
+            .with("x", t.cond.clone())
+            .unwrap()
+            .evaluate(&bars(&cols))
+            .unwrap();
+        assert_eq!(&single.masks()[0], mask, "{}", t.name);
+    }
+}
+
+#[test]
+fn parsed_text_and_builder_share_one_plan() {
+    let set = TriggerSet::parse(
+        "a = sma(20) crosses_above sma(50)\n\
+         b = sma(close, 20) > sma(close, 50) and rsi(14) < 30\n",
+    )
+    .unwrap();
+    assert_eq!(set.plan().unwrap().indicator_count(), 3);
+}
+
+#[test]
+fn golden_cross_on_real_bars_matches_the_kernels() {
+    let (close_col, high_col, low_col) = common::talib::input("goog_daily");
+    let set = TriggerSet::parse("golden = sma(20) crosses_above sma(50)").unwrap();
+    let b = Bars::from_close(&close_col)
+        .with(Column::High, &high_col)
+        .with(Column::Low, &low_col);
+    let eval = set.evaluate(&b).unwrap();
+    let direct = cross_above(
+        &ta_kernels::sma(&close_col, 20).unwrap(),
+        &ta_kernels::sma(&close_col, 50).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(eval.mask("golden").unwrap(), &direct);
+    assert!(direct.count_ones() > 5, "GOOG has golden crosses");
+    let events = eval.events(0);
+    assert_eq!(events.len(), direct.count_ones());
+    assert!(events.windows(2).all(|w| w[0].bar < w[1].bar));
+}
+
+#[test]
+fn merged_events_are_in_bar_order() {
+    let cols = ohlcv(3000, 11, 0);
+    let set = TriggerSet::parse(
+        "up = close crosses_above sma(10)\n\
+         down = close crosses_below sma(10)\n\
+         hot = rsi(14) > 70\n",
+    )
+    .unwrap();
+    let eval = set.evaluate(&bars(&cols)).unwrap();
+    let merged = eval.merged_events();
+    let total: usize = eval.masks().iter().map(|m| m.count_ones()).sum();
+    assert_eq!(merged.len(), total);
+    assert!(merged.windows(2).all(|w| (w[0].bar, w[0].trigger) < (w[1].bar, w[1].trigger)));
+    assert!(merged.iter().any(|e| e.trigger == 0) && merged.iter().any(|e| e.trigger == 1));
+}
+
+#[test]
+fn missing_column_names_the_trigger_and_expression() {
+    let c = vec![1.0; 100];
+    let set = TriggerSet::new()
+        .with("volatile", atr(14).gt(2.0))
+        .unwrap();
+    match set.evaluate(&Bars::from_close(&c)) {
+        Err(Error::MissingColumn {
+            column,
+            trigger,
+            expression,
+        }) => {
+            assert_eq!(column, "high");
+            assert_eq!(trigger, "volatile");
+            assert_eq!(expression, "atr(14) > 2");
+        }
+        other => panic!("{other:?}"),
+    }
+    let set = TriggerSet::new()
+        .with("loud", volume().gt(volume().sma(20)))
+        .unwrap();
+    let err = set.evaluate(&Bars::from_close(&c)).unwrap_err();
+    assert!(err.to_string().contains("volume"), "{err}");
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let c = vec![1.0; 10];
+    let h = vec![1.0; 9];
+    let b = Bars::from_close(&c).with(Column::High, &h);
+    let set = TriggerSet::new().with("x", close().gt(1.0)).unwrap();
+    assert!(matches!(
+        set.evaluate(&b),
+        Err(Error::LengthMismatch { .. })
+    ));
+    // A builder tree can hold a period TA-Lib rejects: reported at eval.
+    let set = TriggerSet::new().with("x", rsi(1).gt(1.0)).unwrap();
+    assert!(matches!(
+        set.evaluate(&Bars::from_close(&c)),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    assert!(TriggerSet::new().evaluate(&Bars::from_close(&c)).is_err());
+    // Duplicate names are refused.
+    let dup = TriggerSet::new()
+        .with("x", close().gt(1.0))
+        .unwrap()
+        .with("x", close().lt(1.0));
+    assert!(dup.is_err());
+    // Zero bars evaluate to empty masks.
+    let empty: Vec<f64> = Vec::new();
+    let set = TriggerSet::new()
+        .with("x", stoch(14, 3, 3).k().gt(bbands(20, 2.0, 2.0).upper()))
+        .unwrap();
+    let b = Bars::ohlcv(&empty, &empty, &empty, &empty, &empty);
+    let eval = set.evaluate(&b).unwrap();
+    assert_eq!(eval.masks()[0].len(), 0);
+}
+
+#[test]
+fn identical_triggers_get_identical_masks() {
+    let cols = ohlcv(500, 3, 0);
+    let set = TriggerSet::parse("a = close > sma(5)\nb = close > sma(close, 5)\n").unwrap();
+    let eval = set.evaluate(&bars(&cols)).unwrap();
+    assert_eq!(eval.masks()[0], eval.masks()[1]);
+    assert!(eval.masks()[0].any());
+}
+
+#[test]
+fn naive_interpreter_is_three_valued() {
+    // Sanity of the reference itself: exact ties are decided, near ties
+    // are unsure.
+    let c = [1.0, 1.0 + 1e-15, 2.0];
+    let b = Bars::from_close(&c);
+    let t = naive_trigger::cond(&"close > 1".parse().unwrap(), &b, 3);
+    assert_eq!(t, vec![Truth::False, Truth::Unsure, Truth::True]);
+}
