@@ -18,7 +18,7 @@
 mod peer_impls;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use peer_impls::{Out, TOL, bars, compare, indicators};
+use peer_impls::{Out, bars, check, indicators};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -35,12 +35,11 @@ fn peers(c: &mut Criterion) {
             let n = b.len();
             // Agreement first: a crate computing something else cannot
             // post a time.
-            for ((krate, err), imp) in compare(&ind, b).into_iter().zip(&ind.imps[1..]) {
+            for ((krate, err), imp) in check(&ind, b, None).into_iter().zip(&ind.imps[1..]) {
                 eprintln!(
                     "{} n={n}: {krate} max scaled difference {err:.2e} ({})",
                     ind.name, imp.note
                 );
-                assert!(err <= TOL, "{} n={n}: {krate} differs by {err:e}", ind.name);
             }
             g.throughput(Throughput::Elements(n as u64));
             let mut out = Out::new(n);
