@@ -192,7 +192,11 @@ fn stddev_drift_on_long_series() {
     for imp in &ind.imps {
         let mut out = Out::new(n);
         (imp.run)(&b, &mut out);
-        let err = max_rel_err(&[reference.clone()], &(imp.view)(&b, &out), p - 1);
+        let err = max_rel_err(
+            std::slice::from_ref(&reference),
+            &(imp.view)(&b, &out),
+            p - 1,
+        );
         eprintln!("stddev_20, 1e6 bars: {} vs two-pass: {err:.2e}", imp.krate);
         errs.push(err);
     }
