@@ -2,14 +2,17 @@
 //! compares false, no floating-point exception is raised), 16 vectors per
 //! 64-bar block.
 //!
-//! The all-ones/all-zeros 64-bit lanes of eight comparison results (32
-//! bars) are narrowed into one register of 32 bytes: `vshufps` keeps the
-//! high 32-bit half of each lane of two results, `vpackssdw` and
-//! `vpacksswb` narrow further (saturating `-1` stays `-1`), so one
-//! `vpmovmskb` yields 32 bits — instead of eight `vmovmskpd` plus eight
-//! shift-and-or steps. The in-lane packs leave the bars in a fixed
-//! permuted order, which one `vpermq` (cross-lane, 64-bit granularity) and
-//! one `vpshufb` (in-lane, bytes) restore before the movemask.
+//! The all-ones/all-zeros 64-bit lanes of comparison results are narrowed
+//! into one register of 32 bytes: `vshufps` keeps the high 32-bit half of
+//! each lane of two results, `vpackssdw` and `vpacksswb` narrow further
+//! (saturating `-1` stays `-1`), so one `vpmovmskb` yields 32 bits —
+//! instead of eight `vmovmskpd` plus eight shift-and-or steps. [`pack8`]
+//! does this for eight results of one comparison (32 bars, for
+//! [`compare`]); [`pack4x2`] for four results of each of the two
+//! comparisons of a transition (16 bars), which keeps the working set in
+//! registers. The in-lane packs leave the bars in a fixed permuted order,
+//! which one `vpermq` (cross-lane, 64-bit granularity) and one `vpshufb`
+//! (in-lane, bytes) restore before the movemask.
 //!
 //! Each input element is loaded exactly once. The partial last block is
 //! copied into a NaN-padded stack buffer, so no load ever goes past the end
@@ -249,8 +252,42 @@ unsafe fn word<const P: i32, const SERIES: bool>(
     }
 }
 
+/// Narrows two sets of four comparison results on the same 16 bars
+/// (`n[j]`, `p[j]` for bars `4j .. 4j + 4`) to one 32-bit mask: bits
+/// `0..16` from `n`, bits `16..32` from `p`, bar order.
+///
+/// # Safety
+///
+/// AVX2 must be available.
+#[inline(always)]
+unsafe fn pack4x2(n: &[__m256d; 4], p: &[__m256d; 4]) -> u32 {
+    // SAFETY: register-only intrinsics; AVX2 is available (contract).
+    unsafe {
+        let f = |x: __m256d| _mm256_castpd_ps(x);
+        let i = |x: __m256| _mm256_castps_si256(x);
+        let pn = _mm256_packs_epi32(
+            i(_mm256_shuffle_ps::<0xDD>(f(n[0]), f(n[1]))),
+            i(_mm256_shuffle_ps::<0xDD>(f(n[2]), f(n[3]))),
+        );
+        let pp = _mm256_packs_epi32(
+            i(_mm256_shuffle_ps::<0xDD>(f(p[0]), f(p[1]))),
+            i(_mm256_shuffle_ps::<0xDD>(f(p[2]), f(p[3]))),
+        );
+        // Qwords: [n: c0..c3 e0e1], [p: e0e1], [n: e2e3], [p: e2e3].
+        let q = _mm256_packs_epi16(pn, pp);
+        // -> low lane all of n, high lane all of p.
+        let q = _mm256_permute4x64_epi64::<0xD8>(q);
+        let idx = _mm256_setr_epi8(
+            0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, //
+            0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
+        );
+        _mm256_movemask_epi8(_mm256_shuffle_epi8(q, idx)) as u32
+    }
+}
+
 /// The compare words `(bits(a N b), bits(a P b))` of one 64-bar block,
-/// each element loaded once.
+/// each element loaded once; 16 bars (4 vectors, both comparisons) at a
+/// time, so everything stays in registers.
 ///
 /// # Safety
 ///
@@ -265,22 +302,19 @@ unsafe fn words2<const N: i32, const P: i32, const SERIES: bool>(
     // SAFETY: `load` is called with v < 16 on pointers to 64 readable
     // f64s (contract); the rest is register-only AVX2 code.
     unsafe {
-        let mut now = [0u32; 2];
-        let mut before = [0u32; 2];
-        for h in 0..2 {
-            let mut cn = [_mm256_setzero_pd(); 8];
-            let mut cp = [_mm256_setzero_pd(); 8];
-            for v in 0..8 {
-                let (x, y) = load::<SERIES>(pa, pb, bv, 8 * h + v);
+        let (mut now, mut before) = (0u64, 0u64);
+        for q in 0..4 {
+            let mut cn = [_mm256_setzero_pd(); 4];
+            let mut cp = [_mm256_setzero_pd(); 4];
+            for v in 0..4 {
+                let (x, y) = load::<SERIES>(pa, pb, bv, 4 * q + v);
                 cn[v] = _mm256_cmp_pd::<N>(x, y);
                 cp[v] = _mm256_cmp_pd::<P>(x, y);
             }
-            now[h] = pack8(&cn);
-            before[h] = pack8(&cp);
+            let m = u64::from(pack4x2(&cn, &cp));
+            now |= (m & 0xFFFF) << (16 * q);
+            before |= (m >> 16) << (16 * q);
         }
-        (
-            u64::from(now[0]) | (u64::from(now[1]) << 32),
-            u64::from(before[0]) | (u64::from(before[1]) << 32),
-        )
+        (now, before)
     }
 }
