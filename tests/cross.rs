@@ -95,7 +95,7 @@ fn partner(a: &[f64], mode: u8, kind: Kind, seed: u64) -> Vec<f64> {
     match mode {
         0 => {
             let mut b = series(kind, n, seed);
-            if seed % 3 == 0 {
+            if seed.is_multiple_of(3) {
                 sprinkle_non_finite(&mut b, 2 + (seed % 40) as usize, seed);
             }
             b

@@ -108,7 +108,7 @@ fn for_blocks(a: &[f64], b: Option<&[f64]>, mut f: impl FnMut(usize, *const f64,
         // `b`, of the same length) because `64 * k + 64 <= a.len()`.
         f(k, pa.wrapping_add(64 * k), pb.wrapping_add(64 * k));
     }
-    if a.len() % 64 != 0 {
+    if !a.len().is_multiple_of(64) {
         let ta = tail_block(a);
         let tb = b.map(tail_block);
         let pb = tb.as_ref().map_or(core::ptr::null(), |t| t.as_ptr());
