@@ -5,6 +5,7 @@
 
 pub mod exact;
 pub mod inputs;
+pub mod naive_cross;
 pub mod naive_recursive;
 pub mod naive_trigger;
 pub mod talib;
