@@ -39,16 +39,26 @@ unsafe fn rolling_avx2<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
         unsafe { direct::<MEAN>(x, p, out) };
         return;
     }
+    let n = x.len();
     let inv = 1.0 / p as f64;
-    scalar::drive(
-        x,
-        p,
-        out,
-        // SAFETY: `drive` passes slices of equal length; features enabled.
-        |y, d| unsafe { suffix_scan(y, d) },
-        // SAFETY: as above.
-        |y, d| unsafe { prefix_add::<MEAN>(y, d, inv) },
-    );
+    let w = p.div_ceil(4) * 4;
+    let valid = ((p - 1) % 4) as i64;
+    let vinv = _mm256_set1_pd(inv);
+    let top_mask = _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+        _mm256_set1_epi64x(valid),
+        _mm256_setr_epi64x(0, 1, 2, 3),
+    ));
+    let mut s = 0;
+    while s < n {
+        if s + w <= n {
+            // SAFETY: s + 4·⌈p/4⌉ <= n, s is 0 or a multiple of p >= p,
+            // p > DIRECT_MAX_PERIOD, top_mask as documented; AVX2 enabled.
+            unsafe { region::<MEAN>(x, p, out, s, vinv, top_mask) };
+        } else {
+            scalar::region::<MEAN>(x, p, out, s, inv);
+        }
+        s += p;
+    }
 }
 
 /// Sums each window left to right, four windows per instruction.
@@ -114,103 +124,109 @@ unsafe fn suffix4(v: __m256d, nz: __m256d) -> __m256d {
     }
 }
 
-/// Canonical suffix sums of `y` into `dst`.
+/// One region `s` (see [`scalar::region`]) with vectors only.
+///
+/// Reads `x[s - p + 1 .. s + w]` and writes `out[s .. s + w]`, where
+/// `w = 4·⌈p/4⌉`: the lanes past the region hold scratch values that the
+/// next region overwrites before reading.
 ///
 /// # Safety
 ///
-/// AVX2 must be available and `dst.len() == y.len()`.
+/// AVX2 must be available; `x.len() == out.len()`, `p > DIRECT_MAX_PERIOD`,
+/// and `s + 4·⌈p/4⌉ <= x.len()`; `s` is 0 or `>= p`. `top_mask` has
+/// all bits set in the lanes `j < (p - 1) % 4` (the valid lanes of the
+/// suffix scan's last group).
 #[inline(always)]
-unsafe fn suffix_scan(y: &[f64], dst: &mut [f64]) {
-    assert_eq!(y.len(), dst.len());
+unsafe fn region<const MEAN: bool>(
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+    s: usize,
+    vinv: __m256d,
+    top_mask: __m256d,
+) {
+    debug_assert!(s + p.div_ceil(4) * 4 <= x.len() && x.len() == out.len());
+    let xp = x.as_ptr();
+    let op = out.as_mut_ptr();
     // SAFETY: register-only intrinsic; the caller guarantees AVX2.
     let nz = unsafe { _mm256_set1_pd(-0.0) };
-    let yp = y.as_ptr();
-    let dp = dst.as_mut_ptr();
-    let mut base = nz;
-    let mut end = y.len();
-    let mut first = true;
-    while end > 0 {
-        let beg = end.saturating_sub(SUB);
-        let mut carry = nz;
-        let mut k = end;
-        while k >= beg + 4 {
-            k -= 4;
-            // SAFETY: beg <= k and k + 4 <= end <= y.len() == dst.len(), so
-            // the load of y[k..k+4] and the store to dst[k..k+4] are in
-            // bounds.
-            unsafe {
-                let u = suffix4(_mm256_loadu_pd(yp.add(k)), nz);
-                let mut local = _mm256_add_pd(carry, u);
-                if !first {
-                    local = _mm256_add_pd(base, local);
+    if s == 0 {
+        for k in (0..p).step_by(4) {
+            // SAFETY: k + 4 <= 4·⌈p/4⌉ <= out.len() (caller's contract).
+            unsafe { _mm256_storeu_pd(op.add(k), nz) };
+        }
+    } else {
+        // Suffix scan of y'[t] = x[s - p + 1 + t] (y'[t] = -0 for t >= p - 1),
+        // groups aligned to t = 0 mod 4, sub-blocks of SUB, both backward.
+        let y0 = s + 1 - p;
+        let mut base = nz;
+        let mut first = true;
+        let mut sub_end = p;
+        let mut top = true;
+        while sub_end > 0 {
+            let beg = (sub_end - 1) / SUB * SUB;
+            let mut carry = nz;
+            let mut k = beg + (sub_end - beg - 1) / 4 * 4;
+            loop {
+                // SAFETY: reads x[y0 + k .. y0 + k + 4]: y0 >= 1, and
+                // y0 + k + 4 <= s + 1 - p + 4·⌈p/4⌉ <= s + 4·⌈p/4⌉ <= x.len()
+                // (k <= 4·⌈p/4⌉ - 4); writes out[s + k .. s + k + 4], in
+                // bounds by the same inequality.
+                unsafe {
+                    let mut v = _mm256_loadu_pd(xp.add(y0 + k));
+                    if top {
+                        v = _mm256_blendv_pd(nz, v, top_mask);
+                        top = false;
+                    }
+                    let u = suffix4(v, nz);
+                    let mut local = _mm256_add_pd(carry, u);
+                    if !first {
+                        local = _mm256_add_pd(base, local);
+                    }
+                    _mm256_storeu_pd(op.add(s + k), local);
+                    carry = _mm256_add_pd(carry, _mm256_permute4x64_pd::<0x00>(u));
                 }
-                _mm256_storeu_pd(dp.add(k), local);
-                carry = _mm256_add_pd(carry, _mm256_permute4x64_pd::<0x00>(u));
+                if k == beg {
+                    break;
+                }
+                k -= 4;
             }
+            // SAFETY: register-only intrinsic; the caller guarantees AVX2.
+            base = unsafe { _mm256_add_pd(base, carry) };
+            first = false;
+            sub_end = beg;
         }
-        // SAFETY: register-only intrinsics; the caller guarantees AVX2.
-        let (mut c, b) = unsafe { (_mm256_cvtsd_f64(carry), _mm256_cvtsd_f64(base)) };
-        while k > beg {
-            k -= 1;
-            c += y[k];
-            dst[k] = if first { c } else { b + c };
-        }
-        // SAFETY: register-only intrinsic; the caller guarantees AVX2.
-        base = unsafe { _mm256_set1_pd(b + c) };
-        first = false;
-        end = beg;
     }
-}
-
-/// `dst[t] = dst[t] + Pre[t]` (times `inv` if `MEAN`).
-///
-/// # Safety
-///
-/// AVX2 must be available and `dst.len() == y.len()`.
-#[inline(always)]
-unsafe fn prefix_add<const MEAN: bool>(y: &[f64], dst: &mut [f64], inv: f64) {
-    assert_eq!(y.len(), dst.len());
-    let n = y.len();
-    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
-    let (nz, vinv) = unsafe { (_mm256_set1_pd(-0.0), _mm256_set1_pd(inv)) };
-    let yp = y.as_ptr();
-    let dp = dst.as_mut_ptr();
+    // Prefix scan of x[s .. s + p], added in place; the lanes past p see
+    // scratch, which only affects lanes past p.
     let mut base = nz;
     let mut beg = 0;
     let mut first = true;
-    while beg < n {
-        let end = (beg + SUB).min(n);
+    while beg < p {
+        let end = (beg + SUB).min(p);
         let mut carry = nz;
         let mut k = beg;
-        while k + 4 <= end {
-            // SAFETY: k + 4 <= end <= n == y.len() == dst.len(): the loads
-            // of y[k..k+4] and dst[k..k+4] and the store are in bounds.
+        while k < end {
+            // SAFETY: k < p and k is a multiple of 4, so k + 4 <= 4·⌈p/4⌉ and
+            // s + k + 4 <= x.len() == out.len(): the loads of x and out and
+            // the store are in bounds.
             unsafe {
-                let u = prefix4(_mm256_loadu_pd(yp.add(k)), nz);
+                let u = prefix4(_mm256_loadu_pd(xp.add(s + k)), nz);
                 let mut pre = _mm256_add_pd(carry, u);
                 if !first {
                     pre = _mm256_add_pd(base, pre);
                 }
-                let mut s = _mm256_add_pd(_mm256_loadu_pd(dp.add(k)), pre);
+                let mut v = _mm256_add_pd(_mm256_loadu_pd(op.add(s + k)), pre);
                 if MEAN {
-                    s = _mm256_mul_pd(s, vinv);
+                    v = _mm256_mul_pd(v, vinv);
                 }
-                _mm256_storeu_pd(dp.add(k), s);
+                _mm256_storeu_pd(op.add(s + k), v);
                 carry = _mm256_add_pd(carry, _mm256_permute4x64_pd::<0xFF>(u));
             }
             k += 4;
         }
-        // SAFETY: register-only intrinsics; the caller guarantees AVX2.
-        let (mut c, b) = unsafe { (_mm256_cvtsd_f64(carry), _mm256_cvtsd_f64(base)) };
-        while k < end {
-            c += y[k];
-            let pre = if first { c } else { b + c };
-            let s = dst[k] + pre;
-            dst[k] = if MEAN { s * inv } else { s };
-            k += 1;
-        }
         // SAFETY: register-only intrinsic; the caller guarantees AVX2.
-        base = unsafe { _mm256_set1_pd(b + c) };
+        base = unsafe { _mm256_add_pd(base, carry) };
         first = false;
         beg = end;
     }

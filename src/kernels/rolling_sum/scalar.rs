@@ -12,13 +12,16 @@
 //!
 //! - prefix group: `[v0, v0+v1, v2+(v0+v1), (v2+v3)+(v0+v1)]`;
 //! - suffix group: `[(v0+v1)+(v2+v3), v1+(v2+v3), v2+v3, v3]`;
-//! - a carry runs through the groups of a sub-block: each output is
-//!   `carry + group_value`, and the next carry is `carry + group_total`;
-//! - the `len % 4` elements left at the far end of a sub-block are added
-//!   one at a time to the carry;
-//! - sub-blocks of [`SUB`] elements restart the carry at `-0.0`; from the
-//!   second sub-block on, every output is `base + local`, where `base` is
-//!   the running sum of the earlier sub-blocks' totals.
+//! - groups are aligned to the start of the chunk in both scans (so the
+//!   suffix scan's stores line up with the prefix scan's loads); a partial
+//!   last group is padded with `-0.0`;
+//! - a carry runs through the groups of a sub-block (forward for the
+//!   prefix, backward for the suffix): each output is `carry +
+//!   group_value`, and the next carry is `carry + group_total`;
+//! - sub-blocks of [`SUB`] elements (aligned to the chunk start) restart
+//!   the carry at `-0.0`; from the second sub-block processed on, every
+//!   output is `base + local`, where `base` is the running sum of the
+//!   already processed sub-blocks' totals.
 
 use super::{DIRECT_MAX_PERIOD, SUB};
 
@@ -47,9 +50,13 @@ pub(crate) fn rolling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     debug_assert!(p >= 1 && p <= x.len() && x.len() == out.len());
     if p <= DIRECT_MAX_PERIOD {
         direct::<MEAN>(x, p, out, p - 1);
-    } else {
-        let inv = 1.0 / p as f64;
-        drive(x, p, out, suffix_scan, |y, d| prefix_add::<MEAN>(y, d, inv));
+        return;
+    }
+    let inv = 1.0 / p as f64;
+    let mut s = 0;
+    while s < x.len() {
+        region::<MEAN>(x, p, out, s, inv);
+        s += p;
     }
 }
 
@@ -67,113 +74,66 @@ pub(crate) fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], fro
     }
 }
 
-/// The region driver shared by the chunked backends.
-///
-/// Region `r` holds the outputs `r*p .. (r+1)*p`. Output `i` of region
-/// `r >= 1` is `Suf(i - p + 1) + Pre(i)`: the sum of the elements of chunk
-/// `r - 1` from `i - p + 1` to its end, plus the sum of the elements of
-/// chunk `r` from its start to `i`. `suffix` writes the first term into
-/// `out`, `prefix` adds the second (and scales for the mean).
-/// `suffix(y, dst)` must store the canonical suffix sums of `y` into `dst`
-/// (`dst.len() == y.len()`); `prefix(y, dst)` must set `dst[t] =
-/// fin(dst[t] + Pre[t])` (`dst.len() == y.len()`).
-#[inline(always)]
-pub(crate) fn drive(
-    x: &[f64],
-    p: usize,
-    out: &mut [f64],
-    mut suffix: impl FnMut(&[f64], &mut [f64]),
-    mut prefix: impl FnMut(&[f64], &mut [f64]),
-) {
+/// The outputs of region `s` (a multiple of `p`): `out[s + t]` for
+/// `t < min(p, n - s)` is `Suf(t) + Pre(t)` (times `inv` for the mean),
+/// where `Suf(t)` is the sum of `x[s - p + 1 + t .. s]` (the window's part
+/// in the previous chunk; empty for region 0 and for `t = p - 1`) and
+/// `Pre(t)` the sum of `x[s ..= s + t]`, both in the canonical order.
+/// Region 0 only produces `out[p - 1]` meaningfully.
+pub(crate) fn region<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], s: usize, inv: f64) {
     let n = x.len();
-    // Region 0: only its last output (the first full window) is kept.
-    out[..p].fill(-0.0);
-    prefix(&x[..p], &mut out[..p]);
-    let mut start = p;
-    while start < n {
-        let m = p.min(n - start);
-        let y = &x[start + 1 - p..start];
-        if m == p {
-            suffix(y, &mut out[start..start + p - 1]);
-            out[start + p - 1] = -0.0;
-        } else {
-            suffix_scan_partial(y, &mut out[start..start + m]);
-        }
-        prefix(&x[start..start + m], &mut out[start..start + m]);
-        start += m;
-    }
-}
-
-/// Canonical suffix sums of `y` into `dst` (same length).
-pub(crate) fn suffix_scan(y: &[f64], dst: &mut [f64]) {
-    suffix_scan_partial(y, dst);
-}
-
-/// Canonical suffix sums of `y`; stores only the first `dst.len()`
-/// (`<= y.len()`) of them.
-pub(crate) fn suffix_scan_partial(y: &[f64], dst: &mut [f64]) {
-    let keep = dst.len();
-    debug_assert!(keep <= y.len());
-    let mut base = -0.0;
-    let mut end = y.len();
-    let mut first = true;
-    while end > 0 {
-        let beg = end.saturating_sub(SUB);
-        let mut carry = -0.0;
-        let mut k = end;
-        while k >= beg + 4 {
-            k -= 4;
-            let u = suffix4([y[k], y[k + 1], y[k + 2], y[k + 3]]);
-            for (j, &uj) in u.iter().enumerate() {
-                if k + j < keep {
-                    let local = carry + uj;
-                    dst[k + j] = if first { local } else { base + local };
+    let m = p.min(n - s);
+    // Suffix scan of y'[t] = x[s - p + 1 + t] (t < p - 1), y'[p - 1] = -0.
+    if s == 0 {
+        out[..m].fill(-0.0);
+    } else {
+        let y = |t: usize| if t + 1 < p { x[s + 1 + t - p] } else { -0.0 };
+        let mut base = -0.0;
+        let mut first = true;
+        let mut sub_end = p;
+        while sub_end > 0 {
+            let beg = (sub_end - 1) / SUB * SUB;
+            let mut carry = -0.0;
+            let mut k = beg + (sub_end - beg - 1) / 4 * 4;
+            loop {
+                let g = [0, 1, 2, 3].map(|j| if k + j < sub_end { y(k + j) } else { -0.0 });
+                let u = suffix4(g);
+                for (j, &uj) in u.iter().enumerate() {
+                    if k + j < m {
+                        let local = carry + uj;
+                        out[s + k + j] = if first { local } else { base + local };
+                    }
                 }
+                carry += u[0];
+                if k == beg {
+                    break;
+                }
+                k -= 4;
             }
-            carry += u[0];
+            base += carry;
+            first = false;
+            sub_end = beg;
         }
-        while k > beg {
-            k -= 1;
-            carry += y[k];
-            if k < keep {
-                dst[k] = if first { carry } else { base + carry };
-            }
-        }
-        base += carry;
-        first = false;
-        end = beg;
     }
-}
-
-/// `dst[t] = dst[t] + Pre[t]` (times `inv` if `MEAN`), with the canonical
-/// prefix sums `Pre` of `y` (`dst.len() == y.len()`).
-pub(crate) fn prefix_add<const MEAN: bool>(y: &[f64], dst: &mut [f64], inv: f64) {
-    debug_assert_eq!(y.len(), dst.len());
-    let n = y.len();
+    // Prefix scan of x[s..s + m], added in place.
     let mut base = -0.0;
     let mut beg = 0;
     let mut first = true;
-    while beg < n {
-        let end = (beg + SUB).min(n);
+    while beg < m {
+        let end = (beg + SUB).min(m);
         let mut carry = -0.0;
         let mut k = beg;
-        while k + 4 <= end {
-            let u = prefix4([y[k], y[k + 1], y[k + 2], y[k + 3]]);
-            for (j, &uj) in u.iter().enumerate() {
+        while k < end {
+            let g = [0, 1, 2, 3].map(|j| if k + j < end { x[s + k + j] } else { -0.0 });
+            let u = prefix4(g);
+            for (j, &uj) in u.iter().enumerate().take(end - k) {
                 let local = carry + uj;
                 let pre = if first { local } else { base + local };
-                let s = dst[k + j] + pre;
-                dst[k + j] = if MEAN { s * inv } else { s };
+                let v = out[s + k + j] + pre;
+                out[s + k + j] = if MEAN { v * inv } else { v };
             }
             carry += u[3];
             k += 4;
-        }
-        while k < end {
-            carry += y[k];
-            let pre = if first { carry } else { base + carry };
-            let s = dst[k] + pre;
-            dst[k] = if MEAN { s * inv } else { s };
-            k += 1;
         }
         base += carry;
         first = false;
