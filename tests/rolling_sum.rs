@@ -11,8 +11,10 @@ use ta_kernels::kernels::rolling_sum::{rolling_mean, rolling_sum};
 use ta_kernels::{Backend, Error};
 
 type Kernel = fn(Backend, &[f64], usize, &mut [f64]) -> ta_kernels::Result<()>;
-const KERNELS: [(&str, Kernel, bool); 2] =
-    [("rolling_sum", rolling_sum, false), ("rolling_mean", rolling_mean, true)];
+const KERNELS: [(&str, Kernel, bool); 2] = [
+    ("rolling_sum", rolling_sum, false),
+    ("rolling_mean", rolling_mean, true),
+];
 
 /// Lanes × unroll of the widest path (4 × 4), as the brief's length rule.
 const SHORT_MAX: usize = 3 * 16 + 7;
@@ -25,7 +27,9 @@ fn run(k: Kernel, b: Backend, x: &[f64], p: usize) -> Vec<f64> {
 
 fn same_bits(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits() || (u.is_nan() && v.is_nan()))
+        && a.iter()
+            .zip(b)
+            .all(|(u, v)| u.to_bits() == v.to_bits() || (u.is_nan() && v.is_nan()))
 }
 
 /// Runs every backend × kernel, checks each against the reference
@@ -34,13 +38,17 @@ fn check_all(x: &[f64], p: usize, budget: usize) -> Result<[Report; 2], String> 
     let mut reps = [Report::default(); 2];
     for (ki, (name, k, mean)) in KERNELS.into_iter().enumerate() {
         let reference = run(k, Backend::Scalar, x, p);
-        reps[ki] = check(x, p, &reference, mean, budget).map_err(|e| format!("{name} scalar: {e}"))?;
+        reps[ki] =
+            check(x, p, &reference, mean, budget).map_err(|e| format!("{name} scalar: {e}"))?;
         for b in Backend::available() {
             let got = run(k, b, x, p);
             if !same_bits(&got, &reference) {
                 // Report the accuracy failure if there is one, else the mismatch.
                 check(x, p, &got, mean, budget).map_err(|e| format!("{name} {b}: {e}"))?;
-                return Err(format!("{name} {b}: not bit-identical to scalar (p = {p}, len = {})", x.len()));
+                return Err(format!(
+                    "{name} {b}: not bit-identical to scalar (p = {p}, len = {})",
+                    x.len()
+                ));
             }
         }
     }
@@ -102,7 +110,10 @@ fn seeds_over_lengths_and_offsets() {
             }
         }
     }
-    println!("seed worst error/bound: sum {:.3e}, mean {:.3e}", worst[0], worst[1]);
+    println!(
+        "seed worst error/bound: sum {:.3e}, mean {:.3e}",
+        worst[0], worst[1]
+    );
 }
 
 /// Largest error seen per input kind, as a fraction of the bound.
@@ -113,13 +124,17 @@ fn worst_error_per_kind() {
         for (seed, n) in [(1u64, 5_000usize), (2, 20_000), (3, 777)] {
             let x = series(kind, n, seed);
             for p in [2, 5, 8, 9, 20, 33, 200, 256, 257, 1000, 4999] {
-                let r = check_all(&x, p.min(n), 400_000).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+                let r =
+                    check_all(&x, p.min(n), 400_000).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
                 for k in 0..2 {
                     worst[k] = worst[k].max(r[k].worst_ratio);
                 }
             }
         }
-        println!("{kind:?}: worst error/bound sum {:.3e}, mean {:.3e}", worst[0], worst[1]);
+        println!(
+            "{kind:?}: worst error/bound sum {:.3e}, mean {:.3e}",
+            worst[0], worst[1]
+        );
         assert!(worst.iter().all(|w| *w <= 1.0));
     }
 }
@@ -132,7 +147,8 @@ fn nan_in_every_position() {
                 let mut x = series(Kind::RandomWalk, n, pos as u64);
                 x[pos] = bad;
                 for p in [1, 2, 3, 5, 8, 9, 13, 20, 40] {
-                    check_all(&x, p, usize::MAX).unwrap_or_else(|e| panic!("n {n} pos {pos} {bad}: {e}"));
+                    check_all(&x, p, usize::MAX)
+                        .unwrap_or_else(|e| panic!("n {n} pos {pos} {bad}: {e}"));
                     // Explicitly: outputs after the value leaves are finite.
                     for b in Backend::available() {
                         let out = run(rolling_mean, b, &x, p);
@@ -163,14 +179,28 @@ fn infinity_combinations() {
                         x[start + gap] = b;
                     }
                     for p in [1, 2, 4, 6, 8, 9, 10, 16, 30] {
-                        check_all(&x, p, usize::MAX).unwrap_or_else(|e| panic!("{a} {b} gap {gap}: {e}"));
+                        check_all(&x, p, usize::MAX)
+                            .unwrap_or_else(|e| panic!("{a} {b} gap {gap}: {e}"));
                     }
                 }
             }
         }
     }
     // The documented cases, spelled out.
-    let x = [1.0, f64::INFINITY, 2.0, f64::NEG_INFINITY, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+    let x = [
+        1.0,
+        f64::INFINITY,
+        2.0,
+        f64::NEG_INFINITY,
+        3.0,
+        4.0,
+        5.0,
+        6.0,
+        7.0,
+        8.0,
+        9.0,
+        10.0,
+    ];
     for b in Backend::available() {
         let out = run(rolling_sum, b, &x, 2);
         assert_eq!(out[1], f64::INFINITY);
@@ -191,7 +221,11 @@ fn one_nan_in_a_million() {
     for p in [20, 200] {
         for b in Backend::available() {
             let out = run(rolling_mean, b, &x, p);
-            let bad = out.iter().enumerate().filter(|(i, v)| *i + 1 >= p && !v.is_finite()).count();
+            let bad = out
+                .iter()
+                .enumerate()
+                .filter(|(i, v)| *i + 1 >= p && !v.is_finite())
+                .count();
             assert_eq!(bad, p, "{b} p {p}");
             check(&x, p, &out, true, 200_000).unwrap();
         }
@@ -238,12 +272,20 @@ fn argument_errors() {
             let mut out = [0.0; 3];
             assert!(matches!(
                 k(b, &x, 0, &mut out),
-                Err(Error::InvalidPeriod { value: 0, min: 1, .. })
+                Err(Error::InvalidPeriod {
+                    value: 0,
+                    min: 1,
+                    ..
+                })
             ));
             let mut short = [0.0; 2];
             assert!(matches!(
                 k(b, &x, 2, &mut short),
-                Err(Error::LengthMismatch { expected: 3, got: 2, .. })
+                Err(Error::LengthMismatch {
+                    expected: 3,
+                    got: 2,
+                    ..
+                })
             ));
             let mut none: [f64; 0] = [];
             assert!(k(b, &[], 5, &mut none).is_ok());
@@ -306,7 +348,10 @@ fn random_walk_1e7() {
     for p in [20, 200] {
         let reference = run(rolling_mean, Backend::Scalar, &x, p);
         let rep = check(&x, p, &reference, true, 20_000_000).unwrap();
-        println!("random walk 1e7 p {p}: worst error/bound {:.3e} over {} outputs", rep.worst_ratio, rep.checked);
+        println!(
+            "random walk 1e7 p {p}: worst error/bound {:.3e} over {} outputs",
+            rep.worst_ratio, rep.checked
+        );
         for b in Backend::available() {
             assert!(same_bits(&run(rolling_mean, b, &x, p), &reference), "{b}");
         }

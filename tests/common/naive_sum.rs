@@ -7,16 +7,14 @@
 use super::exact::fsum;
 
 /// 2⁻¹⁰⁷⁴, the smallest subnormal: the absolute slack of the bound.
-pub const TINY: f64 = 4.9406564584124654e-324;
+pub const TINY: f64 = f64::from_bits(1);
 
 /// The relative constant of the documented bound.
 pub const REL: f64 = 1e-13;
 
 /// Rolling sum, one exactly rounded `fsum` per window.
 pub fn rolling_sum(x: &[f64], p: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| window_sum(x, p, i))
-        .collect()
+    (0..x.len()).map(|i| window_sum(x, p, i)).collect()
 }
 
 /// Rolling mean: `fsum(window) / p`.
@@ -56,7 +54,13 @@ pub struct Report {
 /// Accuracy is checked for every output when `n·p <= budget`, otherwise
 /// on the first and last 64 outputs, the 8 outputs after each non-finite
 /// value leaves the window, and an even sample of about `budget / p`.
-pub fn check(x: &[f64], p: usize, got: &[f64], mean: bool, budget: usize) -> Result<Report, String> {
+pub fn check(
+    x: &[f64],
+    p: usize,
+    got: &[f64],
+    mean: bool,
+    budget: usize,
+) -> Result<Report, String> {
     let n = x.len();
     if got.len() != n {
         return Err(format!("output length {} != {}", got.len(), n));
@@ -86,7 +90,11 @@ pub fn check(x: &[f64], p: usize, got: &[f64], mean: bool, budget: usize) -> Res
     };
     let mut sample = vec![false; n];
     let full = (n - first).saturating_mul(p) <= budget;
-    let stride = if full { 1 } else { ((n - first) * p / budget.max(1)).max(1) };
+    let stride = if full {
+        1
+    } else {
+        ((n - first) * p / budget.max(1)).max(1)
+    };
     let mut exits_left = 0usize;
     for i in 0..n {
         bump(x[i], 1, &mut nan, &mut pinf, &mut ninf);
@@ -120,7 +128,12 @@ pub fn check(x: &[f64], p: usize, got: &[f64], mean: bool, budget: usize) -> Res
             }
             continue;
         }
-        if full || i < first + 64 || i + 64 >= n || exits_left > 0 || (i - first) % stride == 0 {
+        if full
+            || i < first + 64
+            || i + 64 >= n
+            || exits_left > 0
+            || (i - first).is_multiple_of(stride)
+        {
             sample[i] = true;
         }
         exits_left = exits_left.saturating_sub(1);
@@ -129,16 +142,20 @@ pub fn check(x: &[f64], p: usize, got: &[f64], mean: bool, budget: usize) -> Res
     for i in (first..n).filter(|&i| sample[i]) {
         let w = &x[i + 1 - p..=i];
         let abs = fsum(w.iter().map(|v| v.abs()));
-        if !(abs <= f64::MAX / 2.0) {
+        let may_overflow = abs.is_nan() || abs > f64::MAX / 2.0;
+        if may_overflow {
             continue;
         }
         let (want, bound) = if mean {
-            (fsum(w.iter().copied()) / p as f64, REL * (abs / p as f64) + TINY)
+            (
+                fsum(w.iter().copied()) / p as f64,
+                REL * (abs / p as f64) + TINY,
+            )
         } else {
             (fsum(w.iter().copied()), REL * abs + TINY)
         };
         let err = (got[i] - want).abs();
-        if !(err <= bound) {
+        if err.is_nan() || err > bound {
             return Err(format!(
                 "output {i} (p = {p}, mean = {mean}): got {g:e}, exact {want:e}, error {err:e} > bound {bound:e}",
                 g = got[i]

@@ -123,7 +123,12 @@ pub fn rolling_mean(backend: Backend, x: &[f64], period: usize, out: &mut [f64])
     run::<true>(backend, x, period, out)
 }
 
-fn run<const MEAN: bool>(backend: Backend, x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+fn run<const MEAN: bool>(
+    backend: Backend,
+    x: &[f64],
+    period: usize,
+    out: &mut [f64],
+) -> Result<()> {
     check_period("period", period, 1, usize::MAX)?;
     check_len("out", x.len(), out.len())?;
     backend.check()?;
