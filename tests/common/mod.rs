@@ -7,6 +7,7 @@ pub mod exact;
 pub mod inputs;
 pub mod naive_cross;
 pub mod naive_recursive;
+pub mod naive_sum;
 pub mod naive_trigger;
 pub mod talib;
 pub mod trees;
