@@ -6,3 +6,4 @@
 pub mod exact;
 pub mod inputs;
 pub mod talib;
+pub mod naive_var;
