@@ -103,6 +103,7 @@ unsafe fn prepass_avx2(xs: &[f64], p: usize, r: f64) -> Pre {
     );
     let mut mn = _mm256_set1_pd(f64::INFINITY);
     let p4 = p & !3;
+    let (mut t1, mut t2) = (0.0, 0.0);
     let mut i = 0;
     while i < p4 {
         // SAFETY: i + 4 <= p4 <= p <= xs.len().
@@ -113,8 +114,15 @@ unsafe fn prepass_avx2(xs: &[f64], p: usize, r: f64) -> Pre {
         l = _mm256_add_pd(l, abs(a));
         mn = _mm256_min_pd(mn, abs(v));
         i += 4;
+        if i % (4 * super::CHUNK) == 0 {
+            // One chunk of 64 per lane done: fold it into the totals.
+            t1 += hsum(s1);
+            t2 += hsum(s2);
+            s1 = _mm256_setzero_pd();
+            s2 = _mm256_setzero_pd();
+        }
     }
-    let (mut s1, mut s2) = (hsum(s1), hsum(s2));
+    let (mut s1, mut s2) = (t1 + hsum(s1), t2 + hsum(s2));
     let mut ls = 0.0;
     let mut minabs = f64::INFINITY;
     for &v in &xs[p4..p] {

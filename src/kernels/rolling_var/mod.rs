@@ -9,7 +9,7 @@
 //! and the outputs recover as soon as it has left the window.
 //!
 //! Inside a run, outputs are produced in **blocks** of at most
-//! `B = max(128, period)` outputs `s..e`. Each block
+//! `B = clamp(period, 128, 2048)` outputs `s..e`. Each block
 //!
 //! 1. picks a reference `r` = the middle value of the block's inputs
 //!    `x[s+1-p .. e]` and makes one pre-pass over them computing
@@ -44,10 +44,11 @@
 //! `k = i - s ≤ K = e - 1 - s`, every computed `S` is a summation tree of
 //! the `k + 1` terms `S(s), d(s+1..=i)`, so (Higham, Thm 4.1 style):
 //!
-//! * `|Ŝ1 - S1| ≤ β = 1.01·u·L·(p + 2 + 2K)`: `p·u·L` for the first
-//!   window's sum, `u·Σ(|a|+|b|) ≤ 2u·L` for the `d1`, and tree depth
+//! * `|Ŝ1 - S1| ≤ β = 1.01·u·L·(D + 2 + 2K)`: `D·u·L` for the first
+//!   window's sum, formed in chunks of 64 per lane so that its depth is
+//!   `D = min(p, 67 + p/64)` on every backend, `u·Σ(|a|+|b|) ≤ 2u·L` for the `d1`, and tree depth
 //!   `≤ k` times `Σ|terms| ≤ 2L` (every input is counted at most twice);
-//! * `|Ŝ2 - S2| ≤ α = 1.01·u·Q·(p + 4.001 + 2K) + 1.01·η·(p + 2K + 4)`
+//! * `|Ŝ2 - S2| ≤ α = 1.01·u·Q·(D + 4.001 + 2K) + 1.01·η·(p + 2K + 4)`
 //!   (`d2` has two roundings, `≤ 2u(a²+b²)` in total; the `η` terms are
 //!   the underflow of the squares and vanish when `L = 0`);
 //! * rounding `x - r` perturbs each deviation by `≤ u|x - r|`, which moves
@@ -80,9 +81,9 @@
 //! otherwise it is recomputed with a compensated sum: its absolute error
 //! is `≤ 1e-13 ×` the mean of `|x|` over the window, the SMA bound.
 //!
-//! Very long periods: the bound grows like `u·p`, so beyond a period of
-//! roughly `1e4` most outputs can no longer be certified from running sums
-//! and fall back to the O(p) exact path (correct, but slower).
+//! Long periods: blocks are capped at 2048 outputs so the bound stays
+//! near `u·(p/64 + 4100)·Q`; each block still costs one O(p) first-window
+//! sum, i.e. `p/2048` extra work per output.
 //!
 //! # Non-finite values
 //!
@@ -117,8 +118,23 @@ const ETA: f64 = 2.4703282292062328e-324;
 const TOL_VAR: f64 = 4e-12;
 /// Acceptance threshold of the fast path's mean bound (relative to mean |x|).
 const TOL_MEAN: f64 = 0.9e-13;
-/// Longest block (in outputs) for short periods.
+/// Shortest full block (in outputs); blocks are `period` long, clamped
+/// to `BLOCK..=BLOCK_CAP`.
 const BLOCK: usize = 128;
+/// Longest block: keeps the `2K` chain term of the bound small for long
+/// periods.
+const BLOCK_CAP: usize = 2048;
+/// The first window's sums are formed in chunks of this many values per
+/// accumulator lane, so their summation depth is at most
+/// [`init_depth`]`(p)` on every backend.
+pub(crate) const CHUNK: usize = 64;
+
+/// Bound on the summation depth of the first window's sums: sequential
+/// within chunks of [`CHUNK`] per lane (≤ 64), ≤ 2 to combine 4 lanes,
+/// then one add per chunk.
+fn init_depth(p: usize) -> f64 {
+    p.min(CHUNK + 3 + p / CHUNK) as f64
+}
 /// Block length right after a flagged output.
 const BLOCK_MIN: usize = 8;
 
@@ -259,11 +275,12 @@ pub(crate) struct Block {
 impl Block {
     fn new(s: usize, e: usize, p: usize, ddof: usize, r: f64, pre: &Pre) -> Block {
         let pf = p as f64;
+        let d = init_depth(p);
         let k2 = 2.0 * (e - 1 - s) as f64;
         let invp = 1.0 / pf;
-        let beta = 1.01 * U * pre.l * (pf + 2.0 + k2);
+        let beta = 1.01 * U * pre.l * (d + 2.0 + k2);
         let ceta = if pre.l > 0.0 { 1.01 * ETA } else { 0.0 };
-        let alpha = 1.01 * U * pre.q * (pf + 4.001 + k2) + ceta * (pf + k2 + 4.0);
+        let alpha = 1.01 * U * pre.q * (d + 4.001 + k2) + ceta * (pf + k2 + 4.0);
         let e0 = alpha + 1.01 * beta * beta * invp + 3.0 * ceta;
         let e1 = 2.02 * beta * invp;
         let e2 = 3.05 * U;
@@ -385,7 +402,7 @@ fn drive<const MEAN: bool, K: Kernel>(
         }
         return;
     }
-    let bmax = BLOCK.max(p);
+    let bmax = p.clamp(BLOCK, BLOCK_CAP);
     let mut blen = bmax;
     let mut i = p - 1;
     'outer: while i < n {

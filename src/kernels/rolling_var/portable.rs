@@ -19,15 +19,31 @@ impl Kernel for Portable {
             f64x4::ZERO,
             f64x4::splat(f64::INFINITY),
         );
+        let (mut t1, mut t2) = (0.0, 0.0);
         let mut cw = win.chunks_exact(4);
-        for c in &mut cw {
+        for (j, c) in (&mut cw).enumerate() {
             let v = f64x4::from([c[0], c[1], c[2], c[3]]);
             let a = v - rv;
             s1 += a;
             s2 += a * a;
             l += a.abs();
             mn = mn.min(v.abs());
+            if j % super::CHUNK == super::CHUNK - 1 {
+                // One chunk of 64 per lane done: fold it into the totals.
+                t1 += s1.reduce_add();
+                t2 += s2.reduce_add();
+                s1 = f64x4::ZERO;
+                s2 = f64x4::ZERO;
+            }
         }
+        let s1 = {
+            t1 += s1.reduce_add();
+            t1
+        };
+        let s2 = {
+            t2 += s2.reduce_add();
+            f64x4::from([t2, 0.0, 0.0, 0.0])
+        };
         let mut q = s2;
         let mut cr = rest.chunks_exact(4);
         for c in &mut cr {
@@ -37,8 +53,8 @@ impl Kernel for Portable {
             l += a.abs();
             mn = mn.min(v.abs());
         }
-        let (mut s1, mut s2, mut q, mut l) =
-            (s1.reduce_add(), s2.reduce_add(), q.reduce_add(), l.reduce_add());
+        let mut s1 = s1;
+        let (mut s2, mut q, mut l) = (s2.reduce_add(), q.reduce_add(), l.reduce_add());
         let mn4 = mn.to_array();
         let mut minabs = mn4[0].min(mn4[1]).min(mn4[2].min(mn4[3]));
         for &v in cw.remainder() {

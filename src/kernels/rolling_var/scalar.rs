@@ -10,12 +10,17 @@ pub(crate) struct Scalar;
 #[inline]
 pub(crate) fn prepass(xs: &[f64], p: usize, r: f64) -> Pre {
     let (mut s1, mut s2, mut l, mut minabs) = (0.0, 0.0, 0.0, f64::INFINITY);
-    for &v in &xs[..p] {
-        let a = v - r;
-        s1 += a;
-        s2 += a * a;
-        l += a.abs();
-        minabs = minabs.min(v.abs());
+    for c in xs[..p].chunks(super::CHUNK) {
+        let (mut c1, mut c2) = (0.0, 0.0);
+        for &v in c {
+            let a = v - r;
+            c1 += a;
+            c2 += a * a;
+            l += a.abs();
+            minabs = minabs.min(v.abs());
+        }
+        s1 += c1;
+        s2 += c2;
     }
     let mut q = s2;
     for &v in &xs[p..] {
