@@ -83,7 +83,10 @@ fn sanity(x: &[f64]) {
     }
     plain(x, PERIOD, &mut got);
     for i in PERIOD - 1..n {
-        assert!((got[i] - want[i]).abs() <= 1e-6 * want[i] + 1e-9, "plain i={i}");
+        assert!(
+            (got[i] - want[i]).abs() <= 1e-6 * want[i] + 1e-9,
+            "plain i={i}"
+        );
     }
 }
 
@@ -121,8 +124,7 @@ fn bench_mean_var(c: &mut Criterion) {
         for b in Backend::available() {
             g.bench_with_input(BenchmarkId::new(b.name(), n), &x, |bn, x| {
                 bn.iter(|| {
-                    rolling_mean_var(b, black_box(x), PERIOD, 0, black_box(&mut m), &mut v)
-                        .unwrap()
+                    rolling_mean_var(b, black_box(x), PERIOD, 0, black_box(&mut m), &mut v).unwrap()
                 })
             });
         }

@@ -31,8 +31,10 @@ fn indices(n: usize, p: usize, seed: u64) -> Vec<usize> {
 /// Returns the largest relative variance error seen.
 fn check_all(x: &[f64], p: usize, ddof: usize, idx: &[usize]) -> Result<f64, String> {
     let n = x.len();
-    let want: Vec<Option<Expect>> =
-        idx.iter().map(|&i| window(x, p, i).map(|w| Expect::new(w, ddof))).collect();
+    let want: Vec<Option<Expect>> = idx
+        .iter()
+        .map(|&i| window(x, p, i).map(|w| Expect::new(w, ddof)))
+        .collect();
     let mut worst = 0.0f64;
     let mut var = vec![0.0; n];
     let mut std = vec![0.0; n];
@@ -104,8 +106,18 @@ fn seeds_over_lengths_and_offsets() {
     nan[40] = f64::INFINITY;
     nan[41] = f64::NEG_INFINITY;
     pats.push(("nonfinite", nan));
-    pats.push(("big-offset", (0..64).map(|k| 1e9 + 1e-3 * ((k * 37 % 11) as f64)).collect()));
-    pats.push(("alternating", (0..64).map(|k| if k % 2 == 0 { 1.0 } else { -1.0 }).collect()));
+    pats.push((
+        "big-offset",
+        (0..64)
+            .map(|k| 1e9 + 1e-3 * ((k * 37 % 11) as f64))
+            .collect(),
+    ));
+    pats.push((
+        "alternating",
+        (0..64)
+            .map(|k| if k % 2 == 0 { 1.0 } else { -1.0 })
+            .collect(),
+    ));
     for (name, pat) in &pats {
         for off in 0..8 {
             for len in 0..=(3 * 16 + 7).min(pat.len() - off) {
@@ -135,14 +147,12 @@ fn constant_windows_after_noise_are_exactly_zero() {
             for ddof in [0, p - 1] {
                 let mut v = vec![0.0; x.len()];
                 rolling_var(b, &x, p, ddof, &mut v).unwrap();
-                for i in 599 + p..900 {
-                    assert_eq!(v[i], 0.0, "{b:?} p={p} i={i}");
-                    assert!(v[i].is_sign_positive());
+                for (i, &y) in v.iter().enumerate().take(900).skip(599 + p) {
+                    assert_eq!(y, 0.0, "{b:?} p={p} i={i}");
+                    assert!(y.is_sign_positive());
                 }
                 if p <= 10 {
-                    for i in 1209 + p..1210 {
-                        assert_eq!(v[i], 0.0);
-                    }
+                    assert!(v[1199 + p..1210].iter().all(|&y| y == 0.0));
                 }
                 assert!(v.iter().all(|&y| y.is_nan() || y >= 0.0));
                 assert!(v[900] > 0.0);
@@ -192,11 +202,11 @@ fn edge_periods_and_ddof() {
         for p in [n - 1, n, n + 1, n + 5] {
             for ddof in [0, p - 1] {
                 rolling_var(b, &x, p, ddof, &mut v).unwrap();
-                for i in 0..n {
+                for (i, &y) in v.iter().enumerate() {
                     match window(&x, p, i) {
-                        None => assert!(v[i].is_nan()),
+                        None => assert!(y.is_nan()),
                         Some(w) => {
-                            check_var(v[i], w, ddof).unwrap();
+                            check_var(y, w, ddof).unwrap();
                         }
                     }
                 }
@@ -218,23 +228,42 @@ fn errors_are_typed() {
     for b in Backend::available() {
         assert!(matches!(
             rolling_var(b, &x, 0, 0, &mut out),
-            Err(Error::InvalidPeriod { name: "period", value: 0, .. })
+            Err(Error::InvalidPeriod {
+                name: "period",
+                value: 0,
+                ..
+            })
         ));
         assert!(matches!(
             rolling_var(b, &x, 3, 3, &mut out),
-            Err(Error::InvalidPeriod { name: "ddof", value: 3, min: 0, max: 2 })
+            Err(Error::InvalidPeriod {
+                name: "ddof",
+                value: 3,
+                min: 0,
+                max: 2
+            })
         ));
         assert!(matches!(
             rolling_std(b, &x, 2, 0, &mut short),
-            Err(Error::LengthMismatch { name: "out", expected: 3, got: 2 })
+            Err(Error::LengthMismatch {
+                name: "out",
+                expected: 3,
+                got: 2
+            })
         ));
         assert!(matches!(
             rolling_mean_var(b, &x, 2, 0, &mut short, &mut out),
-            Err(Error::LengthMismatch { name: "mean_out", .. })
+            Err(Error::LengthMismatch {
+                name: "mean_out",
+                ..
+            })
         ));
         assert!(matches!(
             rolling_mean_var(b, &x, 2, 0, &mut out.clone(), &mut short),
-            Err(Error::LengthMismatch { name: "var_out", .. })
+            Err(Error::LengthMismatch {
+                name: "var_out",
+                ..
+            })
         ));
         // period > len: all NaN, not an error.
         rolling_var(b, &x, 9, 0, &mut out).unwrap();
@@ -260,8 +289,11 @@ fn worst_error_per_kind() {
             let x = inputs::series(kind, 3000, seed);
             for p in [2, 5, 20, 50, 200] {
                 for ddof in [0, 1] {
-                    let idx: Vec<usize> = (0..x.len()).step_by(if p > 50 { 3 } else { 1 }).collect();
-                    worst = worst.max(check_all(&x, p, ddof, &idx).unwrap_or_else(|m| panic!("{kind:?}: {m}")));
+                    let idx: Vec<usize> =
+                        (0..x.len()).step_by(if p > 50 { 3 } else { 1 }).collect();
+                    worst = worst.max(
+                        check_all(&x, p, ddof, &idx).unwrap_or_else(|m| panic!("{kind:?}: {m}")),
+                    );
                 }
             }
         }
@@ -298,7 +330,10 @@ fn random_walk_1e7() {
     let x = inputs::series(Kind::RandomWalk, 10_000_000, 42);
     let p = 20;
     let mut r = inputs::Rng::new(1);
-    let idx: Vec<usize> = (0..2000).map(|_| r.below(x.len())).chain([x.len() - 1]).collect();
+    let idx: Vec<usize> = (0..2000)
+        .map(|_| r.below(x.len()))
+        .chain([x.len() - 1])
+        .collect();
     for b in Backend::available() {
         let mut v = vec![0.0; x.len()];
         let mut m = vec![0.0; x.len()];

@@ -49,7 +49,7 @@ pub const MEAN_REL: f64 = 1e-13;
 /// The documented absolute floor `F = (2p + 8)·2⁻¹⁰⁷⁴ / (p - ddof)`: the
 /// underflow of the ≤ p + 4 squares/products on each side.
 pub fn var_floor(period: usize, ddof: usize) -> f64 {
-    (2 * period + 8) as f64 * 4.9406564584124654e-324 / (period - ddof) as f64
+    (2 * period + 8) as f64 * f64::from_bits(1) / (period - ddof) as f64
 }
 
 /// The reference values of one window, computed once and compared with
@@ -77,7 +77,11 @@ impl Expect {
         Expect {
             var: var_window(w, ddof),
             mean: mean_window(w),
-            mabs: if finite { fsum(w.iter().map(|v| v.abs())) / w.len() as f64 } else { f64::NAN },
+            mabs: if finite {
+                fsum(w.iter().map(|v| v.abs())) / w.len() as f64
+            } else {
+                f64::NAN
+            },
             finite,
             constant: finite && w.iter().all(|&v| v == w[0]),
             floor: var_floor(w.len(), ddof),
@@ -103,7 +107,7 @@ impl Expect {
                 Err(format!("negative {got} on an overflowing window"))
             };
         }
-        if !(got >= 0.0) {
+        if got.is_nan() || got < 0.0 {
             return Err(format!("got {got}, want {want} (must be >= 0)"));
         }
         if self.constant && got != 0.0 {
@@ -124,10 +128,18 @@ impl Expect {
     /// Checks a standard deviation: `|σ̂ - σ| ≤ 1e-11·σ + √F`.
     pub fn check_std(&self, got: f64) -> Result<(), String> {
         if !self.finite {
-            return if got.is_nan() { Ok(()) } else { Err(format!("std: want NaN, got {got}")) };
+            return if got.is_nan() {
+                Ok(())
+            } else {
+                Err(format!("std: want NaN, got {got}"))
+            };
         }
         if !self.var.is_finite() {
-            return if got.is_nan() || got >= 0.0 { Ok(()) } else { Err(format!("std {got}")) };
+            return if got.is_nan() || got >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("std {got}"))
+            };
         }
         let want = self.var.max(0.0).sqrt();
         let bound = VAR_REL * want + self.floor.sqrt();
@@ -141,7 +153,11 @@ impl Expect {
     /// Checks a mean: `|m̂ - m| ≤ 1e-13 · mean|x|`, NaN for non-finite windows.
     pub fn check_mean(&self, got: f64) -> Result<(), String> {
         if !self.finite {
-            return if got.is_nan() { Ok(()) } else { Err(format!("mean: want NaN, got {got}")) };
+            return if got.is_nan() {
+                Ok(())
+            } else {
+                Err(format!("mean: want NaN, got {got}"))
+            };
         }
         if !self.mean.is_finite() || !self.mabs.is_finite() {
             return Ok(()); // overflowing sum: nothing promised
@@ -149,7 +165,10 @@ impl Expect {
         if (got - self.mean).abs() <= MEAN_REL * self.mabs {
             Ok(())
         } else {
-            Err(format!("mean got {got:e}, want {:e}, mean|x| {:e}", self.mean, self.mabs))
+            Err(format!(
+                "mean got {got:e}, want {:e}, mean|x| {:e}",
+                self.mean, self.mabs
+            ))
         }
     }
 }

@@ -279,9 +279,6 @@ unsafe fn run_avx2<const MEAN: bool>(
         }
         k += 8;
     }
-    let (s1, s2) = (
-        _mm256_cvtsd_f64(c1),
-        _mm256_cvtsd_f64(c2),
-    );
+    let (s1, s2) = (_mm256_cvtsd_f64(c1), _mm256_cvtsd_f64(c2));
     super::scalar::run_from::<MEAN>(x, b, k, s1, s2, var, mean)
 }
