@@ -9,5 +9,6 @@ pub mod naive_cross;
 pub mod naive_recursive;
 pub mod naive_sum;
 pub mod naive_trigger;
+pub mod naive_var;
 pub mod talib;
 pub mod trees;
