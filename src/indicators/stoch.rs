@@ -1,1 +1,150 @@
-//! (in progress)
+//! Stochastic oscillator (TA-Lib `STOCH` with SMA smoothing).
+
+use super::common::{check_hlc, check_outs, check_ta_period};
+use crate::Backend;
+use crate::error::Result;
+use crate::kernels::minmax::{rolling_max, rolling_min};
+use crate::kernels::rolling_sum::rolling_mean;
+
+/// Slow %K and %D lines, each of the input's length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stoch {
+    /// Slow %K: `SMA(raw %K, slowk)`.
+    pub k: Vec<f64>,
+    /// Slow %D: `SMA(slow %K, slowd)`.
+    pub d: Vec<f64>,
+}
+
+/// Bars before STOCH's first output: `(fastk − 1) + (slowk − 1) + (slowd − 1)`
+/// (8 for TA-Lib's defaults 5/3/3); each period 1..=100000.
+pub fn stoch_lookback(fastk: usize, slowk: usize, slowd: usize) -> Result<usize> {
+    check_ta_period("fastk_period", fastk, 1)?;
+    check_ta_period("slowk_period", slowk, 1)?;
+    check_ta_period("slowd_period", slowd, 1)?;
+    Ok(fastk - 1 + slowk - 1 + slowd - 1)
+}
+
+/// Stochastic (TA-Lib `STOCH(high, low, close, fastk, slowk, SMA, slowd,
+/// SMA)`):
+/// - raw %K at bar t: `(C_t − LL)/((HH − LL)/100)` with `HH`/`LL` the
+///   highest high / lowest low of the last `fastk` bars (including t), and
+///   **0 when `HH == LL`** (TA-Lib's rule, also on a flat series);
+/// - slow %K = `SMA(raw %K, slowk)`, slow %D = `SMA(slow %K, slowd)`.
+///
+/// Lookback [`stoch_lookback`]. Values lie in `[0, 100]` when every bar has
+/// `low ≤ close ≤ high`. The result is invariant under scaling all prices
+/// (up to rounding). Errors: any period outside 1..=100000 →
+/// `InvalidPeriod`; high/low/close of different lengths → `LengthMismatch`.
+///
+/// Both lines are NaN for the first `lookback` bars (TA-Lib reports them
+/// from the same `outBegIdx`).
+///
+/// NaN policy: a bar is unusable if any of its high, low, close is NaN or
+/// ±inf; every output (both lines) whose (fastk + slowk + slowd − 2)-bar
+/// span holds an unusable bar is NaN, and the outputs recover after it
+/// leaves.
+pub fn stoch(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk: usize,
+    slowk: usize,
+    slowd: usize,
+) -> Result<Stoch> {
+    let n = close.len();
+    let mut s = Stoch {
+        k: vec![0.0; n],
+        d: vec![0.0; n],
+    };
+    stoch_into(high, low, close, fastk, slowk, slowd, &mut s.k, &mut s.d)?;
+    Ok(s)
+}
+
+/// [`stoch`] into caller buffers of the input's length (no allocation).
+#[allow(clippy::too_many_arguments)]
+pub fn stoch_into(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk: usize,
+    slowk: usize,
+    slowd: usize,
+    k: &mut [f64],
+    d: &mut [f64],
+) -> Result<()> {
+    stoch_lookback(fastk, slowk, slowd)?;
+    check_hlc(high, low, close)?;
+    let n = high.len();
+    check_outs(n, &[("k", k.len()), ("d", d.len())])?;
+    let backend = Backend::active();
+    // Pass 1, per run of usable bars: HH into k, LL into d, then raw %K
+    // into d. Unusable stretches get NaN, which the SMAs carry forward.
+    let mut i = 0;
+    while i < n {
+        let end = usable_end(high, low, close, i);
+        if end > i {
+            let (a, b) = (i, end);
+            rolling_max(backend, &high[a..b], fastk, &mut k[a..b], None)?;
+            rolling_min(backend, &low[a..b], fastk, &mut d[a..b], None)?;
+            raw_k(&close[a..b], &k[a..b], &mut d[a..b]);
+        }
+        i = end;
+        while i < n && !usable(high, low, close, i) {
+            d[i] = f64::NAN;
+            i += 1;
+        }
+    }
+    // Pass 2: slow %K into k, slow %D into d.
+    rolling_mean(backend, d, slowk, k)?;
+    rolling_mean(backend, k, slowd, d)?;
+    // Both lines start at the full lookback (as TA-Lib's outBegIdx): slow
+    // %K is NaN wherever slow %D is (its window spans the whole lookback).
+    for (kv, dv) in k.iter_mut().zip(d.iter_mut()) {
+        if (*dv - *dv) != 0.0 || (*kv - *kv) != 0.0 {
+            *kv = f64::NAN;
+            *dv = f64::NAN;
+        }
+    }
+    Ok(())
+}
+
+#[inline]
+fn usable(h: &[f64], l: &[f64], c: &[f64], i: usize) -> bool {
+    h[i].is_finite() && l[i].is_finite() && c[i].is_finite()
+}
+
+/// The end of the run of usable bars starting at `from`.
+fn usable_end(h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
+    const CHUNK: usize = 16;
+    let n = h.len();
+    let mut i = from;
+    while i + CHUNK <= n {
+        // `v - v` is 0 for finite v, NaN otherwise; the fold vectorizes.
+        let ok = (i..i + CHUNK).fold(true, |acc, j| {
+            acc & ((h[j] - h[j]) == 0.0) & ((l[j] - l[j]) == 0.0) & ((c[j] - c[j]) == 0.0)
+        });
+        if !ok {
+            break;
+        }
+        i += CHUNK;
+    }
+    while i < n && usable(h, l, c, i) {
+        i += 1;
+    }
+    i
+}
+
+/// `out[t] = (c − ll)/((hh − ll)/100)`, 0 when `hh == ll`; `ll` is read
+/// from `out` (in place). NaN warm-up entries stay NaN.
+#[inline]
+fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
+    for ((o, &c), &h) in out.iter_mut().zip(close).zip(hh) {
+        let l = *o;
+        let range = h - l;
+        *o = if range == 0.0 {
+            0.0
+        } else {
+            (c - l) / (range / 100.0)
+        };
+    }
+}

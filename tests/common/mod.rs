@@ -5,4 +5,5 @@
 
 pub mod exact;
 pub mod inputs;
+pub mod naive_window;
 pub mod talib;
