@@ -7,11 +7,12 @@ use core::arch::x86_64::*;
 use super::block_len;
 use crate::dispatch::Avx2Fma;
 
-/// WMA of the finite run `y` (`y.len() >= p >= 2`) into `out`.
-pub(crate) fn run(_token: Avx2Fma, y: &[f64], p: usize, out: &mut [f64]) {
-    assert!(p >= 2 && y.len() >= p && out.len() == y.len());
+/// WMA outputs `from..y.len()` of the finite run `y` into `out`
+/// (`p >= 2`, `from >= p - 1`); earlier outputs are left untouched.
+pub(crate) fn run(_token: Avx2Fma, y: &[f64], p: usize, out: &mut [f64], from: usize) {
+    assert!(p >= 2 && from + 1 >= p && out.len() == y.len());
     // SAFETY: the token proves AVX2+FMA; lengths were checked just above.
-    unsafe { run_impl(y, p, out) }
+    unsafe { run_impl(y, p, out, from) }
 }
 
 /// Inclusive prefix sum of the four lanes.
@@ -84,17 +85,17 @@ unsafe fn fresh(y: &[f64], s: usize, p: usize, r: f64) -> (f64, f64) {
 
 /// # Safety
 ///
-/// AVX2+FMA must be enabled; `p >= 2`, `y.len() >= p`, `out.len() == y.len()`.
+/// AVX2+FMA must be enabled; `p >= 2`, `from >= p - 1`,
+/// `out.len() == y.len()`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_impl(y: &[f64], p: usize, out: &mut [f64]) {
+unsafe fn run_impl(y: &[f64], p: usize, out: &mut [f64], from: usize) {
     let m = y.len();
     let pf = p as f64;
     let inv_d = 2.0 / (pf * (pf + 1.0));
     let blk = block_len(p);
-    out[..p - 1].fill(f64::NAN);
     let yp = y.as_ptr();
     let op = out.as_mut_ptr();
-    let mut s = p - 1;
+    let mut s = from;
     while s < m {
         let e = (s + blk).min(m);
         let r = y[s];

@@ -50,7 +50,10 @@ use crate::Backend;
 #[cfg(target_arch = "x86_64")]
 use crate::dispatch::Avx2Fma;
 use crate::error::{Error, Result, check_len, check_period};
-use crate::kernels::minmax::for_each_finite_run;
+use crate::kernels::minmax::first_non_finite;
+
+/// Bars whose finiteness is checked before their outputs are computed.
+const CHUNK: usize = 4096;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -84,27 +87,49 @@ pub fn wma(backend: Backend, x: &[f64], period: usize, out: &mut [f64]) -> Resul
     if backend == Backend::Avx2 {
         return Err(Error::BackendUnavailable { backend });
     }
-    for_each_finite_run(x.len(), x, |a, b, finite| {
-        let o = &mut out[a..b];
-        if !finite || b - a < period {
-            o.fill(f64::NAN);
-            return;
-        }
-        let y = &x[a..b];
-        if period == 1 {
-            o.copy_from_slice(y);
-            return;
-        }
-        match backend {
-            Backend::Scalar | Backend::Portable => scalar::run(y, period, o),
-            Backend::Avx2 =>
-            {
-                #[cfg(target_arch = "x86_64")]
-                if let Some(t) = token {
-                    avx2::run(t, y, period, o);
+    // One fused sweep: the finiteness of each chunk is checked just before
+    // its outputs are computed (while it is in cache). Blocks restart at
+    // every chunk start, so the recurrence never runs longer than B bars.
+    let n = x.len();
+    let chunk = CHUNK.max(block_len(period));
+    let mut run_start = 0; // start of the current finite run
+    let mut i = 0;
+    while i < n {
+        let c1 = (i + chunk).min(n);
+        let e = first_non_finite(&x[..c1], i);
+        let from = i.max(run_start + period - 1);
+        out[i..from.min(e).max(i)].fill(f64::NAN);
+        if from < e {
+            let y = &x[run_start..e];
+            let o = &mut out[run_start..e];
+            let f = from - run_start;
+            if period == 1 {
+                o[f..].copy_from_slice(&y[f..]);
+            } else {
+                match backend {
+                    Backend::Scalar | Backend::Portable => scalar::run(y, period, o, f),
+                    Backend::Avx2 =>
+                    {
+                        #[cfg(target_arch = "x86_64")]
+                        if let Some(t) = token {
+                            avx2::run(t, y, period, o, f);
+                        }
+                    }
                 }
             }
         }
-    });
+        if e < c1 {
+            // Skip the non-finite stretch; a new run starts after it.
+            let mut j = e;
+            while j < n && !x[j].is_finite() {
+                out[j] = f64::NAN;
+                j += 1;
+            }
+            run_start = j;
+            i = j;
+        } else {
+            i = c1;
+        }
+    }
     Ok(())
 }

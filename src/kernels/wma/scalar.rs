@@ -25,14 +25,14 @@ pub(super) fn fresh(y: &[f64], s: usize, p: usize, r: f64) -> (f64, f64) {
     (s0 + s1, w0 + w1)
 }
 
-/// WMA of the finite run `y` (`y.len() >= p >= 2`) into `out`.
-pub(super) fn run(y: &[f64], p: usize, out: &mut [f64]) {
+/// WMA outputs `from..y.len()` of the finite run `y` into `out`
+/// (`p >= 2`, `from >= p - 1`); earlier outputs are left untouched.
+pub(super) fn run(y: &[f64], p: usize, out: &mut [f64], from: usize) {
     let m = y.len();
     let pf = p as f64;
     let inv_d = 2.0 / (pf * (pf + 1.0));
     let blk = block_len(p);
-    out[..p - 1].fill(f64::NAN);
-    let mut s = p - 1;
+    let mut s = from;
     while s < m {
         let e = (s + blk).min(m);
         let r = y[s];
