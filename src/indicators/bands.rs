@@ -97,7 +97,7 @@ pub fn bbands_into(
         .zip(lower.iter_mut())
     {
         let var = *u;
-        if (*m - *m) != 0.0 || (var - var) != 0.0 {
+        if !m.is_finite() || !var.is_finite() {
             *u = f64::NAN;
             *m = f64::NAN;
             *l = f64::NAN;
@@ -133,7 +133,7 @@ pub fn stddev_into(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Res
     check_outs(x.len(), &[("out", out.len())])?;
     rolling_var::rolling_var(Backend::active(), x, period, 0, out)?;
     for v in out.iter_mut() {
-        *v = if (*v - *v) == 0.0 {
+        *v = if v.is_finite() {
             v.max(0.0).sqrt() * nbdev
         } else {
             f64::NAN

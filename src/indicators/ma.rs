@@ -10,7 +10,7 @@ use crate::kernels::{rolling_sum, wma as wma_kernel};
 #[inline]
 pub(super) fn nan_non_finite(out: &mut [f64]) {
     for v in out.iter_mut() {
-        if (*v - *v) != 0.0 {
+        if !v.is_finite() {
             *v = f64::NAN;
         }
     }

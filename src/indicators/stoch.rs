@@ -100,10 +100,10 @@ pub fn stoch_into(
     // Both lines start at the full lookback (as TA-Lib's outBegIdx): slow
     // %K is NaN wherever slow %D is (its window spans the whole lookback).
     for (kv, dv) in k.iter_mut().zip(d.iter_mut()) {
-        if (*dv - *dv) != 0.0 || (*kv - *kv) != 0.0 {
-            *kv = f64::NAN;
-            *dv = f64::NAN;
-        }
+        // Branch-free so it vectorizes.
+        let bad = (!dv.is_finite()) | (!kv.is_finite());
+        *kv = if bad { f64::NAN } else { *kv };
+        *dv = if bad { f64::NAN } else { *dv };
     }
     Ok(())
 }
@@ -119,10 +119,15 @@ fn usable_end(h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
     let n = h.len();
     let mut i = from;
     while i + CHUNK <= n {
-        // `v - v` is 0 for finite v, NaN otherwise; the fold vectorizes.
-        let ok = (i..i + CHUNK).fold(true, |acc, j| {
-            acc & ((h[j] - h[j]) == 0.0) & ((l[j] - l[j]) == 0.0) & ((c[j] - c[j]) == 0.0)
-        });
+        // The branch-free fold vectorizes.
+        let r = i..i + CHUNK;
+        let ok = h[r.clone()]
+            .iter()
+            .zip(&l[r.clone()])
+            .zip(&c[r])
+            .fold(true, |acc, ((&a, &b), &d)| {
+                acc & (a.is_finite()) & (b.is_finite()) & (d.is_finite())
+            });
         if !ok {
             break;
         }

@@ -42,21 +42,28 @@ pub(super) fn forward<const MIN: bool>(
     if from >= y.len() {
         return;
     }
-    let (mut bv, mut bi) = if from % period == 0 {
-        (y[from], from)
-    } else {
-        let bi = index.as_deref().map_or(from - 1, |ix| ix[from - 1] - base);
-        (out[from - 1], bi)
-    };
-    for i in from..y.len() {
-        if i % period == 0 || !better::<MIN>(bv, y[i]) {
-            bv = y[i];
-            bi = i;
+    let m = y.len();
+    let mut i = from;
+    while i < m {
+        // One division per block, none per bar.
+        let end = ((i / period + 1) * period).min(m);
+        let (mut bv, mut bi) = if i.is_multiple_of(period) {
+            (y[i], i)
+        } else {
+            let bi = index.as_deref().map_or(i - 1, |ix| ix[i - 1] - base);
+            (out[i - 1], bi)
+        };
+        for k in i..end {
+            if !better::<MIN>(bv, y[k]) {
+                bv = y[k];
+                bi = k;
+            }
+            out[k] = bv;
+            if let Some(ix) = index.as_deref_mut() {
+                ix[k] = base + bi;
+            }
         }
-        out[i] = bv;
-        if let Some(ix) = index.as_deref_mut() {
-            ix[i] = base + bi;
-        }
+        i = end;
     }
 }
 
@@ -76,18 +83,30 @@ pub(super) fn backward<const MIN: bool>(
 ) -> (f64, usize) {
     let m = y.len();
     let (mut sv, mut si) = carry.unwrap_or((f64::NAN, 0));
-    for j in (bottom..top).rev() {
-        if j + 1 == m || (j + 1) % period == 0 || better::<MIN>(y[j], sv) {
-            sv = y[j];
-            si = j;
+    let mut j = top;
+    while j > bottom {
+        // The segment of bars j-1 down to the start of their block.
+        let top_bar = j - 1;
+        let lo = (top_bar / period * period).max(bottom);
+        if top_bar + 1 == m || (top_bar + 1).is_multiple_of(period) {
+            // top_bar ends its block (or the run): the suffix restarts.
+            sv = y[top_bar];
+            si = top_bar;
         }
-        let i = j + period - 1;
-        if i < m && better::<MIN>(sv, out[i]) {
-            out[i] = sv;
-            if let Some(ix) = index.as_deref_mut() {
-                ix[i] = base + si;
+        for k in (lo..=top_bar).rev() {
+            if better::<MIN>(y[k], sv) {
+                sv = y[k];
+                si = k;
+            }
+            let i = k + period - 1;
+            if i < m && better::<MIN>(sv, out[i]) {
+                out[i] = sv;
+                if let Some(ix) = index.as_deref_mut() {
+                    ix[i] = base + si;
+                }
             }
         }
+        j = lo;
     }
     (sv, si)
 }
