@@ -3,7 +3,7 @@
 use super::common::{check_hlc, check_outs, check_ta_period};
 use crate::Backend;
 use crate::error::Result;
-use crate::kernels::minmax::{rolling_max, rolling_min};
+use crate::kernels::minmax::rolling_extreme_finite;
 use crate::kernels::rolling_sum::rolling_mean;
 
 /// Slow %K and %D lines, each of the input's length.
@@ -84,8 +84,9 @@ pub fn stoch_into(
         let end = usable_end(high, low, close, i);
         if end > i {
             let (a, b) = (i, end);
-            rolling_max(backend, &high[a..b], fastk, &mut k[a..b], None)?;
-            rolling_min(backend, &low[a..b], fastk, &mut d[a..b], None)?;
+            // The run is all finite: no second scan inside the kernel.
+            rolling_extreme_finite::<false>(backend, &high[a..b], fastk, &mut k[a..b])?;
+            rolling_extreme_finite::<true>(backend, &low[a..b], fastk, &mut d[a..b])?;
             raw_k(&close[a..b], &k[a..b], &mut d[a..b]);
         }
         i = end;

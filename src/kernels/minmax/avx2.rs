@@ -306,3 +306,40 @@ unsafe fn backward<const MIN: bool, const IDX: bool>(
         }
     }
 }
+
+/// [`super::first_non_finite`] on AVX2: the first index `>= from` holding a
+/// NaN or ±inf, or `x.len()`.
+pub(crate) fn first_non_finite(_token: Avx2Fma, x: &[f64], from: usize) -> usize {
+    // SAFETY: the token proves AVX2+FMA.
+    let i = unsafe { skip_finite(x, from) };
+    super::first_non_finite_scalar(x, i)
+}
+
+/// Skips whole 16-bar chunks of finite values from `from`; returns the
+/// start of the first chunk holding a non-finite value (or the tail).
+///
+/// # Safety
+///
+/// AVX2 must be available.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn skip_finite(x: &[f64], from: usize) -> usize {
+    let p = x.as_ptr();
+    let mut i = from;
+    while i + 16 <= x.len() {
+        // SAFETY: loads of x at i..i+16 with i + 16 <= x.len(); `v − v` is
+        // 0 for finite v and NaN otherwise, and NaN survives the adds.
+        let bad = unsafe {
+            let d = |k: usize| {
+                let v = _mm256_loadu_pd(p.add(i + k));
+                _mm256_sub_pd(v, v)
+            };
+            let s = _mm256_add_pd(_mm256_add_pd(d(0), d(4)), _mm256_add_pd(d(8), d(12)));
+            _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(s, s))
+        };
+        if bad != 0 {
+            break;
+        }
+        i += 16;
+    }
+    i
+}

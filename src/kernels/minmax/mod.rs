@@ -85,6 +85,42 @@ pub fn rolling_min(
     run::<true>(backend, x, period, out, index)
 }
 
+/// [`rolling_max`] (`MIN = false`) or [`rolling_min`] without index, for
+/// a slice the caller knows to be all finite (no scan for non-finite
+/// values; a non-finite value would give unspecified finite-or-NaN
+/// outputs in its windows, never a panic or out-of-bounds access).
+pub(crate) fn rolling_extreme_finite<const MIN: bool>(
+    backend: Backend,
+    y: &[f64],
+    period: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    check_period("period", period, 1, usize::MAX)?;
+    check_len("out", y.len(), out.len())?;
+    backend.check()?;
+    if y.len() < period {
+        out.fill(f64::NAN);
+        return Ok(());
+    }
+    match backend {
+        Backend::Scalar | Backend::Portable => scalar::run::<MIN>(y, period, 0, out, None),
+        Backend::Avx2 => {
+            #[cfg(target_arch = "x86_64")]
+            avx2::run::<MIN>(
+                Avx2Fma::try_new().ok_or(Error::BackendUnavailable { backend })?,
+                y,
+                period,
+                0,
+                out,
+                None,
+            );
+            #[cfg(not(target_arch = "x86_64"))]
+            return Err(Error::BackendUnavailable { backend });
+        }
+    }
+    Ok(())
+}
+
 fn run<const MIN: bool>(
     backend: Backend,
     x: &[f64],
@@ -107,7 +143,14 @@ fn run<const MIN: bool>(
     if backend == Backend::Avx2 {
         return Err(Error::BackendUnavailable { backend });
     }
-    for_each_finite_run(x.len(), x, |a, b, finite| {
+    let scan = |x: &[f64], from: usize| -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(t) = token {
+            return avx2::first_non_finite(t, x, from);
+        }
+        first_non_finite(x, from)
+    };
+    for_each_finite_run(x, scan, |a, b, finite| {
         let o = &mut out[a..b];
         let ix = index.as_deref_mut().map(|s| &mut s[a..b]);
         if !finite || b - a < period {
@@ -132,14 +175,19 @@ fn run<const MIN: bool>(
     Ok(())
 }
 
-/// Calls `f(start, end, finite)` for consecutive ranges covering `0..n`:
-/// maximal runs where every value of `x` is finite (`finite = true`) and
-/// the non-finite stretches between them (`finite = false`).
-pub(crate) fn for_each_finite_run(n: usize, x: &[f64], mut f: impl FnMut(usize, usize, bool)) {
-    debug_assert_eq!(n, x.len());
+/// Calls `f(start, end, finite)` for consecutive ranges covering
+/// `0..x.len()`: maximal runs where every value of `x` is finite
+/// (`finite = true`) and the non-finite stretches between them
+/// (`finite = false`). `scan(x, from)` finds the next non-finite index.
+pub(crate) fn for_each_finite_run(
+    x: &[f64],
+    scan: impl Fn(&[f64], usize) -> usize,
+    mut f: impl FnMut(usize, usize, bool),
+) {
+    let n = x.len();
     let mut i = 0;
     while i < n {
-        let end = first_non_finite(x, i);
+        let end = scan(x, i);
         if end > i {
             f(i, end, true);
         }
@@ -170,8 +218,28 @@ pub(crate) fn first_non_finite(x: &[f64], from: usize) -> usize {
         }
         i += CHUNK;
     }
+    first_non_finite_scalar(x, i)
+}
+
+/// The first index `>= from` holding a NaN or ±inf, one bar at a time.
+#[inline]
+pub(crate) fn first_non_finite_scalar(x: &[f64], from: usize) -> usize {
+    let mut i = from;
     while i < x.len() && x[i].is_finite() {
         i += 1;
     }
     i
+}
+
+/// [`first_non_finite`] on the fastest path `backend` allows.
+#[inline]
+pub(crate) fn first_non_finite_on(backend: Backend, x: &[f64], from: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if backend == Backend::Avx2
+        && let Some(t) = Avx2Fma::try_new()
+    {
+        return avx2::first_non_finite(t, x, from);
+    }
+    let _ = backend;
+    first_non_finite(x, from)
 }

@@ -50,7 +50,7 @@ use crate::Backend;
 #[cfg(target_arch = "x86_64")]
 use crate::dispatch::Avx2Fma;
 use crate::error::{Error, Result, check_len, check_period};
-use crate::kernels::minmax::first_non_finite;
+use crate::kernels::minmax::first_non_finite_on;
 
 /// Bars whose finiteness is checked before their outputs are computed.
 const CHUNK: usize = 4096;
@@ -96,7 +96,7 @@ pub fn wma(backend: Backend, x: &[f64], period: usize, out: &mut [f64]) -> Resul
     let mut i = 0;
     while i < n {
         let c1 = (i + chunk).min(n);
-        let e = first_non_finite(&x[..c1], i);
+        let e = first_non_finite_on(backend, &x[..c1], i);
         let from = i.max(run_start + period - 1);
         out[i..from.min(e).max(i)].fill(f64::NAN);
         if from < e {
