@@ -77,29 +77,37 @@ pub fn stoch_into(
     let n = high.len();
     check_outs(n, &[("k", k.len()), ("d", d.len())])?;
     let backend = Backend::active();
-    // Pass 1, per run of usable bars: HH into k, LL into d, then raw %K
-    // into d. Unusable stretches get NaN, which the SMAs carry forward.
+    // Per run of usable bars [a, b): HH into k, LL into d, raw %K into d
+    // (valid from r0), slow %K into k (valid from r1), slow %D into d
+    // (valid from r2). Each SMA sees only finite values of one run.
     let mut i = 0;
     while i < n {
-        let end = usable_end(high, low, close, i);
-        if end > i {
-            let (a, b) = (i, end);
+        let b = usable_end(high, low, close, i);
+        let a = i;
+        let r2 = a + (fastk - 1) + (slowk - 1) + (slowd - 1);
+        if r2 < b {
+            let (r0, r1) = (a + fastk - 1, a + fastk - 1 + slowk - 1);
             // The run is all finite: no second scan inside the kernel.
             rolling_extreme_finite::<false>(backend, &high[a..b], fastk, &mut k[a..b])?;
             rolling_extreme_finite::<true>(backend, &low[a..b], fastk, &mut d[a..b])?;
-            raw_k(&close[a..b], &k[a..b], &mut d[a..b]);
+            raw_k(&close[r0..b], &k[r0..b], &mut d[r0..b]);
+            rolling_mean(backend, &d[r0..b], slowk, &mut k[r0..b])?;
+            rolling_mean(backend, &k[r1..b], slowd, &mut d[r1..b])?;
+            k[a..r2].fill(f64::NAN);
+            d[a..r2].fill(f64::NAN);
+        } else {
+            k[a..b].fill(f64::NAN);
+            d[a..b].fill(f64::NAN);
         }
-        i = end;
+        i = b;
         while i < n && !usable(high, low, close, i) {
+            k[i] = f64::NAN;
             d[i] = f64::NAN;
             i += 1;
         }
     }
-    // Pass 2: slow %K into k, slow %D into d.
-    rolling_mean(backend, d, slowk, k)?;
-    rolling_mean(backend, k, slowd, d)?;
-    // Both lines start at the full lookback (as TA-Lib's outBegIdx): slow
-    // %K is NaN wherever slow %D is (its window spans the whole lookback).
+    // Non-finite results (only from overflowing prices) become NaN, in
+    // both lines at once.
     for (kv, dv) in k.iter_mut().zip(d.iter_mut()) {
         // Branch-free so it vectorizes.
         let bad = (!dv.is_finite()) | (!kv.is_finite());
@@ -141,7 +149,7 @@ fn usable_end(h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
 }
 
 /// `out[t] = (c − ll)/((hh − ll)/100)`, 0 when `hh == ll`; `ll` is read
-/// from `out` (in place). NaN warm-up entries stay NaN.
+/// from `out` (in place).
 #[inline]
 fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
     for ((o, &c), &h) in out.iter_mut().zip(close).zip(hh) {
