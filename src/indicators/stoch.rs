@@ -155,10 +155,11 @@ fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
     for ((o, &c), &h) in out.iter_mut().zip(close).zip(hh) {
         let l = *o;
         let range = h - l;
-        *o = if range == 0.0 {
-            0.0
-        } else {
-            (c - l) / (range / 100.0)
-        };
+        // Selects before the divisions (0 / 1 = 0 on a flat window), so the
+        // loop has no branch and vectorizes; same value as TA-Lib's formula.
+        let flat = range == 0.0;
+        let num = if flat { 0.0 } else { c - l };
+        let den = if flat { 1.0 } else { range / 100.0 };
+        *o = num / den;
     }
 }
