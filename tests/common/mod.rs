@@ -10,5 +10,6 @@ pub mod naive_recursive;
 pub mod naive_sum;
 pub mod naive_trigger;
 pub mod naive_var;
+pub mod naive_window;
 pub mod talib;
 pub mod trees;
