@@ -145,12 +145,23 @@ impl BitMask {
         self.words.iter().any(|&w| w != 0)
     }
 
-    /// Indices of set bits, ascending.
+    /// Indices of set bits, ascending (`.rev()` for descending). Word at
+    /// a time: `trailing_zeros` then clear the lowest set bit, so the cost
+    /// is one step per set bit plus one per word; the exact length is known
+    /// up front (one popcount pass).
     pub fn iter_ones(&self) -> IterOnes<'_> {
+        let (front, middle, back) = match self.words.len() {
+            0 => (0, &self.words[..], 0),
+            1 => (self.words[0], &self.words[1..], 0),
+            n => (self.words[0], &self.words[1..n - 1], self.words[n - 1]),
+        };
         IterOnes {
-            words: &self.words,
-            word_index: 0,
-            current: self.words.first().copied().unwrap_or(0),
+            middle,
+            front,
+            front_base: 0,
+            back,
+            back_base: self.words.len().saturating_sub(1) * 64,
+            remaining: self.count_ones(),
         }
     }
 
@@ -222,9 +233,15 @@ impl BitMask {
 /// Iterator over the indices of set bits; see [`BitMask::iter_ones`].
 #[derive(Clone, Debug)]
 pub struct IterOnes<'a> {
-    words: &'a [u64],
-    word_index: usize,
-    current: u64,
+    /// The words strictly between the front and back words.
+    middle: &'a [u64],
+    /// Unvisited bits of the front word, at bit index `front_base`.
+    front: u64,
+    front_base: usize,
+    /// Unvisited bits of the back word, at bit index `back_base`.
+    back: u64,
+    back_base: usize,
+    remaining: usize,
 }
 
 impl Iterator for IterOnes<'_> {
@@ -232,15 +249,58 @@ impl Iterator for IterOnes<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        while self.current == 0 {
-            self.word_index += 1;
-            self.current = *self.words.get(self.word_index)?;
+        loop {
+            if self.front != 0 {
+                let bit = self.front.trailing_zeros() as usize;
+                self.front &= self.front - 1;
+                self.remaining -= 1;
+                return Some(self.front_base + bit);
+            }
+            if let Some((&w, rest)) = self.middle.split_first() {
+                self.front = w;
+                self.front_base += 64;
+                self.middle = rest;
+            } else if self.back != 0 {
+                self.front = core::mem::take(&mut self.back);
+                self.front_base = self.back_base;
+            } else {
+                return None;
+            }
         }
-        let bit = self.current.trailing_zeros() as usize;
-        self.current &= self.current - 1;
-        Some(self.word_index * 64 + bit)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
     }
 }
+
+impl DoubleEndedIterator for IterOnes<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<usize> {
+        loop {
+            if self.back != 0 {
+                let bit = 63 - self.back.leading_zeros() as usize;
+                self.back &= !(1u64 << bit);
+                self.remaining -= 1;
+                return Some(self.back_base + bit);
+            }
+            if let Some((&w, rest)) = self.middle.split_last() {
+                self.back = w;
+                self.back_base -= 64;
+                self.middle = rest;
+            } else if self.front != 0 {
+                self.back = core::mem::take(&mut self.front);
+                self.back_base = self.front_base;
+            } else {
+                return None;
+            }
+        }
+    }
+}
+
+impl ExactSizeIterator for IterOnes<'_> {}
+impl core::iter::FusedIterator for IterOnes<'_> {}
 
 impl fmt::Debug for BitMask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -358,6 +418,42 @@ mod tests {
         }
         let mut a = BitMask::zeros(3);
         assert!(a.try_or_assign(&BitMask::zeros(4)).is_err());
+    }
+
+    #[test]
+    fn iter_ones_both_ends() {
+        for len in [0usize, 1, 63, 64, 65, 128, 129, 300] {
+            let bools = pattern(len, 7 + len as u64);
+            let m = BitMask::from_bools(&bools);
+            let ones: Vec<usize> = (0..len).filter(|&i| bools[i]).collect();
+            assert_eq!(
+                m.iter_ones().rev().collect::<Vec<_>>(),
+                ones.iter().rev().copied().collect::<Vec<_>>()
+            );
+            // Alternate ends: front takes the smallest, back the largest.
+            let mut it = m.iter_ones();
+            let (mut lo, mut hi) = (0, ones.len());
+            for step in 0.. {
+                assert_eq!(it.len(), hi - lo);
+                let got = if step % 3 == 0 {
+                    it.next_back()
+                } else {
+                    it.next()
+                };
+                if lo == hi {
+                    assert_eq!(got, None);
+                    assert_eq!(it.next(), None);
+                    break;
+                }
+                if step % 3 == 0 {
+                    hi -= 1;
+                    assert_eq!(got, Some(ones[hi]));
+                } else {
+                    assert_eq!(got, Some(ones[lo]));
+                    lo += 1;
+                }
+            }
+        }
     }
 
     #[test]

@@ -81,26 +81,55 @@ pub fn rolling_std_into(x: &[f64], period: usize, ddof: usize, out: &mut [f64]) 
 /// Bars where `a` crosses above `b` (a series of the same length, or a
 /// constant): bit `i` is set iff `a[i] > b[i] && a[i-1] <= b[i-1]`. Bar 0
 /// never fires; a NaN in `a` or `b` at `i` or `i - 1` means no cross at `i`.
+/// Touching `b` from below is not a cross; leaving equality upwards is.
+/// Errors: a series `b` of another length → [`Error::LengthMismatch`].
 pub fn cross_above<'b>(a: &[f64], b: impl Into<Rhs<'b>>) -> Result<BitMask> {
     let mut out = BitMask::zeros(a.len());
-    kernels::cross::cross_above(Backend::active(), a, b.into(), out.words_mut())?;
+    cross_above_into(a, b, &mut out)?;
     Ok(out)
+}
+
+/// [`cross_above`] into a caller's mask, which must have `a`'s length
+/// (else [`Error::LengthMismatch`] named `"out"`); every bit is rewritten.
+pub fn cross_above_into<'b>(a: &[f64], b: impl Into<Rhs<'b>>, out: &mut BitMask) -> Result<()> {
+    error::check_len("out", a.len(), out.len())?;
+    kernels::cross::cross_above(Backend::active(), a, b.into(), out.words_mut())
 }
 
 /// Bars where `a` crosses below `b`: bit `i` is set iff
-/// `a[i] < b[i] && a[i-1] >= b[i-1]`. Same NaN and bar-0 rules as
+/// `a[i] < b[i] && a[i-1] >= b[i-1]`. Same NaN, bar-0 and error rules as
 /// [`cross_above`].
 pub fn cross_below<'b>(a: &[f64], b: impl Into<Rhs<'b>>) -> Result<BitMask> {
     let mut out = BitMask::zeros(a.len());
-    kernels::cross::cross_below(Backend::active(), a, b.into(), out.words_mut())?;
+    cross_below_into(a, b, &mut out)?;
     Ok(out)
 }
 
+/// [`cross_below`] into a caller's mask, which must have `a`'s length
+/// (else [`Error::LengthMismatch`] named `"out"`); every bit is rewritten.
+pub fn cross_below_into<'b>(a: &[f64], b: impl Into<Rhs<'b>>, out: &mut BitMask) -> Result<()> {
+    error::check_len("out", a.len(), out.len())?;
+    kernels::cross::cross_below(Backend::active(), a, b.into(), out.words_mut())
+}
+
 /// Bars where `a op b` holds (a NaN on either side compares false).
+/// Errors: a series `b` of another length → [`Error::LengthMismatch`].
 pub fn compare<'b>(a: &[f64], op: CmpOp, b: impl Into<Rhs<'b>>) -> Result<BitMask> {
     let mut out = BitMask::zeros(a.len());
-    kernels::cross::compare(Backend::active(), a, op, b.into(), out.words_mut())?;
+    compare_into(a, op, b, &mut out)?;
     Ok(out)
+}
+
+/// [`compare`] into a caller's mask, which must have `a`'s length (else
+/// [`Error::LengthMismatch`] named `"out"`); every bit is rewritten.
+pub fn compare_into<'b>(
+    a: &[f64],
+    op: CmpOp,
+    b: impl Into<Rhs<'b>>,
+    out: &mut BitMask,
+) -> Result<()> {
+    error::check_len("out", a.len(), out.len())?;
+    kernels::cross::compare(Backend::active(), a, op, b.into(), out.words_mut())
 }
 
 /// The indices to draw of a long series: for each of `buckets` equal

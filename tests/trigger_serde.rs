@@ -41,7 +41,7 @@ fn sets_round_trip_as_trees_in_json_and_toml() {
 fn hand_written_config_mixes_text_and_tree() {
     let json = r#"{
         "a": "close > sma(200)",
-        "b": {"compare": ["Lt", {"column": "close"}, {"const": 10.0}]}
+        "b": {"compare": ["lt", {"column": "close"}, {"const": 10.0}]}
     }"#;
     let set: TriggerSet = serde_json::from_str(json).unwrap();
     assert_eq!(set.triggers()[1].cond, "close < 10".parse::<Cond>().unwrap());

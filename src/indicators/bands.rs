@@ -1,1 +1,168 @@
-//! (in progress)
+//! Bollinger Bands, standard deviation and variance over a window
+//! (TA-Lib `BBANDS` with SMA, `STDDEV`, `VAR`).
+//!
+//! All three use the **population** variance of the window (divided by
+//! `period`), from the one-pass rolling mean/variance kernel
+//! ([`crate::kernels::rolling_var`]), which never returns a negative
+//! variance (TA-Lib 0.8.1's floor) and gives exactly 0 on a flat window.
+
+use super::common::{check_outs, check_ta_period};
+use crate::Backend;
+use crate::error::{Error, Result};
+use crate::kernels::rolling_var;
+
+/// The three Bollinger bands, each of the input's length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bands {
+    /// `middle + nbdev_up·σ`.
+    pub upper: Vec<f64>,
+    /// The simple moving average.
+    pub middle: Vec<f64>,
+    /// `middle − nbdev_dn·σ`.
+    pub lower: Vec<f64>,
+}
+
+fn check_nbdev(name: &'static str, v: f64) -> Result<()> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value: v,
+            reason: "must be finite",
+        })
+    }
+}
+
+/// Bars before BBANDS' first output: `period − 1` (period 2..=100000).
+pub fn bbands_lookback(period: usize) -> Result<usize> {
+    check_ta_period("period", period, 2)?;
+    Ok(period - 1)
+}
+
+/// Bollinger Bands (TA-Lib `BBANDS(period, nbdevup, nbdevdn, SMA)`):
+/// `middle = SMA(period)`, `σ` = population standard deviation of the same
+/// window, `upper = middle + nbdev_up·σ`, `lower = middle − nbdev_dn·σ`.
+///
+/// Lookback `period − 1`; period range 2..=100000 (TA-Lib's);
+/// `nbdev_up`/`nbdev_dn` any finite value (NaN or ±inf →
+/// [`Error::InvalidParameter`]). With non-negative multipliers
+/// `upper ≥ middle ≥ lower`. All three bands are NaN where the window holds
+/// a NaN or ±inf (see the crate's NaN policy).
+pub fn bbands(x: &[f64], period: usize, nbdev_up: f64, nbdev_dn: f64) -> Result<Bands> {
+    let n = x.len();
+    let mut b = Bands {
+        upper: vec![0.0; n],
+        middle: vec![0.0; n],
+        lower: vec![0.0; n],
+    };
+    bbands_into(
+        x,
+        period,
+        nbdev_up,
+        nbdev_dn,
+        &mut b.upper,
+        &mut b.middle,
+        &mut b.lower,
+    )?;
+    Ok(b)
+}
+
+/// [`bbands`] into caller buffers of `x.len()` values (no allocation).
+pub fn bbands_into(
+    x: &[f64],
+    period: usize,
+    nbdev_up: f64,
+    nbdev_dn: f64,
+    upper: &mut [f64],
+    middle: &mut [f64],
+    lower: &mut [f64],
+) -> Result<()> {
+    check_ta_period("period", period, 2)?;
+    check_nbdev("nbdev_up", nbdev_up)?;
+    check_nbdev("nbdev_dn", nbdev_dn)?;
+    check_outs(
+        x.len(),
+        &[
+            ("upper", upper.len()),
+            ("middle", middle.len()),
+            ("lower", lower.len()),
+        ],
+    )?;
+    // The variance goes to `upper` first, then the bands are formed in place.
+    rolling_var::rolling_mean_var(Backend::active(), x, period, 0, middle, upper)?;
+    for ((u, m), l) in upper
+        .iter_mut()
+        .zip(middle.iter_mut())
+        .zip(lower.iter_mut())
+    {
+        let var = *u;
+        if !m.is_finite() || !var.is_finite() {
+            *u = f64::NAN;
+            *m = f64::NAN;
+            *l = f64::NAN;
+        } else {
+            let sd = var.max(0.0).sqrt();
+            *u = *m + nbdev_up * sd;
+            *l = *m - nbdev_dn * sd;
+        }
+    }
+    Ok(())
+}
+
+/// Bars before STDDEV's first output: `period − 1` (period 2..=100000).
+pub fn stddev_lookback(period: usize) -> Result<usize> {
+    check_ta_period("period", period, 2)?;
+    Ok(period - 1)
+}
+
+/// Standard deviation (TA-Lib `STDDEV(period, nbdev)`):
+/// `sqrt(VAR(period))·nbdev`, population variance. Lookback `period − 1`;
+/// period 2..=100000; `nbdev` finite (else [`Error::InvalidParameter`]).
+/// NaN where the window holds a NaN or ±inf.
+pub fn stddev(x: &[f64], period: usize, nbdev: f64) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    stddev_into(x, period, nbdev, &mut out)?;
+    Ok(out)
+}
+
+/// [`stddev`] into a caller's buffer of `x.len()` values (no allocation).
+pub fn stddev_into(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Result<()> {
+    check_ta_period("period", period, 2)?;
+    check_nbdev("nbdev", nbdev)?;
+    check_outs(x.len(), &[("out", out.len())])?;
+    rolling_var::rolling_var(Backend::active(), x, period, 0, out)?;
+    for v in out.iter_mut() {
+        *v = if v.is_finite() {
+            v.max(0.0).sqrt() * nbdev
+        } else {
+            f64::NAN
+        };
+    }
+    Ok(())
+}
+
+/// Bars before VAR's first output: `period − 1` (period 1..=100000).
+pub fn var_lookback(period: usize) -> Result<usize> {
+    check_ta_period("period", period, 1)?;
+    Ok(period - 1)
+}
+
+/// Variance (TA-Lib `VAR(period)`): population variance of the window,
+/// `mean(x²) − mean(x)²` in exact arithmetic, never negative, exactly 0 on
+/// a flat window (period 1 gives 0). Lookback `period − 1`; period
+/// 1..=100000. NaN where the window holds a NaN or ±inf.
+pub fn var(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    var_into(x, period, &mut out)?;
+    Ok(out)
+}
+
+/// [`var`] into a caller's buffer of `x.len()` values (no allocation).
+pub fn var_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+    check_ta_period("period", period, 1)?;
+    check_outs(x.len(), &[("out", out.len())])?;
+    rolling_var::rolling_var(Backend::active(), x, period, 0, out)?;
+    super::ma::nan_non_finite(out);
+    Ok(())
+}

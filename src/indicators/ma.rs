@@ -2,8 +2,19 @@
 
 use super::common::check_ta_period;
 use crate::Backend;
-use crate::error::Result;
-use crate::kernels::rolling_sum;
+use crate::error::{Result, check_len};
+use crate::kernels::{rolling_sum, wma as wma_kernel};
+
+/// Replaces every non-finite output by NaN (windows holding ±inf, which a
+/// sum turns into ±inf or NaN, are NaN under the crate's NaN policy).
+#[inline]
+pub(super) fn nan_non_finite(out: &mut [f64]) {
+    for v in out.iter_mut() {
+        if !v.is_finite() {
+            *v = f64::NAN;
+        }
+    }
+}
 
 /// Bars before SMA's first output: `period - 1`.
 pub fn sma_lookback(period: usize) -> Result<usize> {
@@ -26,5 +37,35 @@ pub fn sma(x: &[f64], period: usize) -> Result<Vec<f64>> {
 /// [`sma`] into a caller's buffer of `x.len()` values (no allocation).
 pub fn sma_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     check_ta_period("period", period, 1)?;
-    rolling_sum::rolling_mean(Backend::active(), x, period, out)
+    rolling_sum::rolling_mean(Backend::active(), x, period, out)?;
+    nan_non_finite(out);
+    Ok(())
+}
+
+/// Bars before WMA's first output: `period - 1`.
+pub fn wma_lookback(period: usize) -> Result<usize> {
+    check_ta_period("period", period, 1)?;
+    Ok(period - 1)
+}
+
+/// Weighted moving average (TA-Lib `WMA`): output `i` is
+/// `Σ_{j=0}^{p-1} (p − j)·x[i − j] / (p(p+1)/2)` — weights `1..=p`, the
+/// newest bar heaviest. Lookback `period − 1`; period 1 copies the input.
+///
+/// Period range 1..=100000. Outputs whose window holds a NaN or ±inf are
+/// NaN (leading non-finite values are skipped; the output recovers
+/// `period − 1` bars after an interior one). Accuracy: see
+/// [`crate::kernels::wma`] (TA-Lib keeps running sums that drift; this
+/// restarts them every block, so it agrees with TA-Lib to ~1e-12 on prices).
+pub fn wma(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    wma_into(x, period, &mut out)?;
+    Ok(out)
+}
+
+/// [`wma`] into a caller's buffer of `x.len()` values (no allocation).
+pub fn wma_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+    check_ta_period("period", period, 1)?;
+    check_len("out", x.len(), out.len())?;
+    wma_kernel::wma(Backend::active(), x, period, out)
 }

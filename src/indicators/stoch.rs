@@ -1,1 +1,165 @@
-//! (in progress)
+//! Stochastic oscillator (TA-Lib `STOCH` with SMA smoothing).
+
+use super::common::{check_hlc, check_outs, check_ta_period};
+use crate::Backend;
+use crate::error::Result;
+use crate::kernels::minmax::rolling_extreme_finite;
+use crate::kernels::rolling_sum::rolling_mean;
+
+/// Slow %K and %D lines, each of the input's length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stoch {
+    /// Slow %K: `SMA(raw %K, slowk)`.
+    pub k: Vec<f64>,
+    /// Slow %D: `SMA(slow %K, slowd)`.
+    pub d: Vec<f64>,
+}
+
+/// Bars before STOCH's first output: `(fastk − 1) + (slowk − 1) + (slowd − 1)`
+/// (8 for TA-Lib's defaults 5/3/3); each period 1..=100000.
+pub fn stoch_lookback(fastk: usize, slowk: usize, slowd: usize) -> Result<usize> {
+    check_ta_period("fastk_period", fastk, 1)?;
+    check_ta_period("slowk_period", slowk, 1)?;
+    check_ta_period("slowd_period", slowd, 1)?;
+    Ok(fastk - 1 + slowk - 1 + slowd - 1)
+}
+
+/// Stochastic (TA-Lib `STOCH(high, low, close, fastk, slowk, SMA, slowd,
+/// SMA)`):
+/// - raw %K at bar t: `(C_t − LL)/((HH − LL)/100)` with `HH`/`LL` the
+///   highest high / lowest low of the last `fastk` bars (including t), and
+///   **0 when `HH == LL`** (TA-Lib's rule, also on a flat series);
+/// - slow %K = `SMA(raw %K, slowk)`, slow %D = `SMA(slow %K, slowd)`.
+///
+/// Lookback [`stoch_lookback`]. Values lie in `[0, 100]` when every bar has
+/// `low ≤ close ≤ high`. The result is invariant under scaling all prices
+/// (up to rounding). Errors: any period outside 1..=100000 →
+/// `InvalidPeriod`; high/low/close of different lengths → `LengthMismatch`.
+///
+/// Both lines are NaN for the first `lookback` bars (TA-Lib reports them
+/// from the same `outBegIdx`).
+///
+/// NaN policy: a bar is unusable if any of its high, low, close is NaN or
+/// ±inf; every output (both lines) whose (fastk + slowk + slowd − 2)-bar
+/// span holds an unusable bar is NaN, and the outputs recover after it
+/// leaves.
+pub fn stoch(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk: usize,
+    slowk: usize,
+    slowd: usize,
+) -> Result<Stoch> {
+    let n = close.len();
+    let mut s = Stoch {
+        k: vec![0.0; n],
+        d: vec![0.0; n],
+    };
+    stoch_into(high, low, close, fastk, slowk, slowd, &mut s.k, &mut s.d)?;
+    Ok(s)
+}
+
+/// [`stoch`] into caller buffers of the input's length (no allocation).
+#[allow(clippy::too_many_arguments)]
+pub fn stoch_into(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    fastk: usize,
+    slowk: usize,
+    slowd: usize,
+    k: &mut [f64],
+    d: &mut [f64],
+) -> Result<()> {
+    stoch_lookback(fastk, slowk, slowd)?;
+    check_hlc(high, low, close)?;
+    let n = high.len();
+    check_outs(n, &[("k", k.len()), ("d", d.len())])?;
+    let backend = Backend::active();
+    // Per run of usable bars [a, b): HH into k, LL into d, raw %K into d
+    // (valid from r0), slow %K into k (valid from r1), slow %D into d
+    // (valid from r2). Each SMA sees only finite values of one run.
+    let mut i = 0;
+    while i < n {
+        let b = usable_end(high, low, close, i);
+        let a = i;
+        let r2 = a + (fastk - 1) + (slowk - 1) + (slowd - 1);
+        if r2 < b {
+            let (r0, r1) = (a + fastk - 1, a + fastk - 1 + slowk - 1);
+            // The run is all finite: no second scan inside the kernel.
+            rolling_extreme_finite::<false>(backend, &high[a..b], fastk, &mut k[a..b])?;
+            rolling_extreme_finite::<true>(backend, &low[a..b], fastk, &mut d[a..b])?;
+            raw_k(&close[r0..b], &k[r0..b], &mut d[r0..b]);
+            rolling_mean(backend, &d[r0..b], slowk, &mut k[r0..b])?;
+            rolling_mean(backend, &k[r1..b], slowd, &mut d[r1..b])?;
+            k[a..r2].fill(f64::NAN);
+            d[a..r2].fill(f64::NAN);
+        } else {
+            k[a..b].fill(f64::NAN);
+            d[a..b].fill(f64::NAN);
+        }
+        i = b;
+        while i < n && !usable(high, low, close, i) {
+            k[i] = f64::NAN;
+            d[i] = f64::NAN;
+            i += 1;
+        }
+    }
+    // Non-finite results (only from overflowing prices) become NaN, in
+    // both lines at once.
+    for (kv, dv) in k.iter_mut().zip(d.iter_mut()) {
+        // Branch-free so it vectorizes.
+        let bad = (!dv.is_finite()) | (!kv.is_finite());
+        *kv = if bad { f64::NAN } else { *kv };
+        *dv = if bad { f64::NAN } else { *dv };
+    }
+    Ok(())
+}
+
+#[inline]
+fn usable(h: &[f64], l: &[f64], c: &[f64], i: usize) -> bool {
+    h[i].is_finite() && l[i].is_finite() && c[i].is_finite()
+}
+
+/// The end of the run of usable bars starting at `from`.
+fn usable_end(h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
+    const CHUNK: usize = 16;
+    let n = h.len();
+    let mut i = from;
+    while i + CHUNK <= n {
+        // The branch-free fold vectorizes.
+        let r = i..i + CHUNK;
+        let ok = h[r.clone()]
+            .iter()
+            .zip(&l[r.clone()])
+            .zip(&c[r])
+            .fold(true, |acc, ((&a, &b), &d)| {
+                acc & (a.is_finite()) & (b.is_finite()) & (d.is_finite())
+            });
+        if !ok {
+            break;
+        }
+        i += CHUNK;
+    }
+    while i < n && usable(h, l, c, i) {
+        i += 1;
+    }
+    i
+}
+
+/// `out[t] = (c − ll)/((hh − ll)/100)`, 0 when `hh == ll`; `ll` is read
+/// from `out` (in place).
+#[inline]
+fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
+    for ((o, &c), &h) in out.iter_mut().zip(close).zip(hh) {
+        let l = *o;
+        let range = h - l;
+        // Selects before the divisions (0 / 1 = 0 on a flat window), so the
+        // loop has no branch and vectorizes; same value as TA-Lib's formula.
+        let flat = range == 0.0;
+        let num = if flat { 0.0 } else { c - l };
+        let den = if flat { 1.0 } else { range / 100.0 };
+        *o = num / den;
+    }
+}

@@ -5,7 +5,11 @@
 
 pub mod exact;
 pub mod inputs;
+pub mod naive_cross;
 pub mod naive_recursive;
+pub mod naive_sum;
 pub mod naive_trigger;
+pub mod naive_var;
+pub mod naive_window;
 pub mod talib;
 pub mod trees;
