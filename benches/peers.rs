@@ -25,6 +25,7 @@ use std::time::Duration;
 const SIZES: [usize; 2] = [10_000, 1_000_000];
 
 fn peers(c: &mut Criterion) {
+    eprintln!("ta-kernels backend: {:?}", ta_kernels::Backend::active());
     let data: Vec<_> = SIZES.iter().map(|&n| bars(n)).collect();
     for ind in indicators() {
         let mut g = c.benchmark_group(ind.name);
