@@ -19,13 +19,13 @@
 
 use std::collections::HashMap;
 
+use super::TriggerSet;
 use super::ast::{
     ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
 };
 use super::bars::Bars;
 use super::error::{TriggerError, TriggerErrorKind};
 use super::masks::{held, within};
-use super::TriggerSet;
 use crate::bitmask::words_for;
 use crate::error::{Error, Result};
 use crate::kernels::cross;
@@ -154,7 +154,10 @@ impl Compiler {
             }
             Cond::Cross(dir, a, b) => {
                 let (a, b) = (self.series(a), self.series(b));
-                self.add(format!("cross {dir:?} {a:?} {b:?}"), Step::Cross(*dir, a, b))
+                self.add(
+                    format!("cross {dir:?} {a:?} {b:?}"),
+                    Step::Cross(*dir, a, b),
+                )
             }
             Cond::And(a, b) => {
                 let (a, b) = (self.cond(a), self.cond(b));
@@ -271,7 +274,10 @@ impl Evaluation {
 
     /// The mask of the trigger called `name`.
     pub fn mask(&self, name: &str) -> Option<&BitMask> {
-        self.names.iter().position(|n| n == name).map(|i| &self.masks[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.masks[i])
     }
 
     /// Bars where trigger number `trigger` fired, ascending.
@@ -380,7 +386,11 @@ impl Plan {
 
     /// The columns any trigger reads, sorted.
     pub fn columns(&self) -> Vec<Column> {
-        let mut all: Vec<Column> = self.triggers.iter().flat_map(|t| t.columns.clone()).collect();
+        let mut all: Vec<Column> = self
+            .triggers
+            .iter()
+            .flat_map(|t| t.columns.clone())
+            .collect();
         all.sort();
         all.dedup();
         all
@@ -470,7 +480,10 @@ impl Plan {
         indicators_computed: &mut usize,
     ) -> Result<Value<'a>> {
         let operand = |o: Out| -> Operand<'_> {
-            match values[o.node].as_ref().expect("children run before parents") {
+            match values[o.node]
+                .as_ref()
+                .expect("children run before parents")
+            {
                 Value::Series(v) => Operand::Slice(v),
                 Value::Multi(vs) => Operand::Slice(&vs[o.index as usize]),
                 Value::Borrowed(s) => Operand::Slice(s),
@@ -485,7 +498,9 @@ impl Plan {
             }
         };
         Ok(match *step {
-            Step::Column(c) => Value::Borrowed(bars.column(c).expect("columns checked before running")),
+            Step::Column(c) => {
+                Value::Borrowed(bars.column(c).expect("columns checked before running"))
+            }
             Step::Const(v) => Value::Const(v),
             Step::Neg(a) => match operand(a) {
                 Operand::Const(c) => Value::Const(-c),
@@ -530,7 +545,9 @@ fn children(step: &Step) -> Vec<NodeId> {
     match *step {
         Step::Column(_) | Step::Const(_) => vec![],
         Step::Neg(a) | Step::Prev(a, _) => vec![a.node],
-        Step::Arith(_, a, b) | Step::Compare(_, a, b) | Step::Cross(_, a, b) => vec![a.node, b.node],
+        Step::Arith(_, a, b) | Step::Compare(_, a, b) | Step::Cross(_, a, b) => {
+            vec![a.node, b.node]
+        }
         Step::Indicator(_, input) => input.map(|o| o.node).into_iter().collect(),
         Step::And(a, b) | Step::Or(a, b) => vec![a, b],
         Step::Not(a) | Step::Held(a, _) | Step::Within(a, _) => vec![a],
@@ -646,16 +663,28 @@ fn compute_indicator<'a>(spec: Spec, x: &[f64], bars: &Bars<'a>) -> Result<Value
             Value::Multi(vec![b.upper, b.middle, b.lower])
         }
         Spec::Stoch(k, sk, sd) => {
-            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let (h, l, c) = (
+                need(bars, Column::High),
+                need(bars, Column::Low),
+                need(bars, Column::Close),
+            );
             let s = crate::stoch(h, l, c, k, sk, sd)?;
             Value::Multi(vec![s.k, s.d])
         }
         Spec::Atr(p) => {
-            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let (h, l, c) = (
+                need(bars, Column::High),
+                need(bars, Column::Low),
+                need(bars, Column::Close),
+            );
             Value::Series(crate::atr(h, l, c, p)?)
         }
         Spec::Trange => {
-            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let (h, l, c) = (
+                need(bars, Column::High),
+                need(bars, Column::Low),
+                need(bars, Column::Close),
+            );
             Value::Series(crate::trange(h, l, c)?)
         }
     })

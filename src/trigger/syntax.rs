@@ -147,11 +147,15 @@ fn expected(what: &'static str) -> StrContext {
 }
 
 fn or_expr(i: &mut In<'_>) -> ModalResult<Node> {
-    left_assoc(i, and_expr, |i| keyword("or").value(BinOp::Or).parse_next(i))
+    left_assoc(i, and_expr, |i| {
+        keyword("or").value(BinOp::Or).parse_next(i)
+    })
 }
 
 fn and_expr(i: &mut In<'_>) -> ModalResult<Node> {
-    left_assoc(i, not_expr, |i| keyword("and").value(BinOp::And).parse_next(i))
+    left_assoc(i, not_expr, |i| {
+        keyword("and").value(BinOp::And).parse_next(i)
+    })
 }
 
 fn not_expr(i: &mut In<'_>) -> ModalResult<Node> {
@@ -243,9 +247,10 @@ fn postfix_expr(i: &mut In<'_>) -> ModalResult<Node> {
 fn primary(i: &mut In<'_>) -> ModalResult<Node> {
     let _ = multispace0.parse_next(i)?;
     alt((
-        number
-            .with_span()
-            .map(|(v, span)| Node { kind: NodeKind::Number(v), span }),
+        number.with_span().map(|(v, span)| Node {
+            kind: NodeKind::Number(v),
+            span,
+        }),
         call_or_name,
         paren,
         winnow::combinator::fail.context(expected("a number, a name, a call or '('")),
@@ -280,11 +285,8 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
             span: name_span,
         });
     }
-    let args: Vec<Node> = terminated(
-        separated(0.., or_expr, ws(',')),
-        multispace0,
-    )
-    .parse_next(i)?;
+    let args: Vec<Node> =
+        terminated(separated(0.., or_expr, ws(',')), multispace0).parse_next(i)?;
     cut_err(')')
         .context(StrContext::Expected(StrContextValue::CharLiteral(')')))
         .context(StrContext::Expected(StrContextValue::CharLiteral(',')))
@@ -343,7 +345,9 @@ fn number(i: &mut In<'_>) -> ModalResult<f64> {
     let start = i.checkpoint();
     let text = (mantissa, exponent).take().parse_next(i)?;
     // A number must not run into a name (`3abc`).
-    if i.peek_token().is_some_and(|c: char| c.is_ascii_alphabetic() || c == '_') {
+    if i.peek_token()
+        .is_some_and(|c: char| c.is_ascii_alphabetic() || c == '_')
+    {
         return Err(ErrMode::Cut(ContextError::new().add_context(
             i,
             &i.checkpoint(),
