@@ -76,6 +76,11 @@ fn triggers(c: &mut Criterion) {
     }
     group.finish();
 
+    c.bench_function("parse_10", |b| {
+        b.iter(|| TriggerSet::parse(black_box(SET)).unwrap())
+    });
+    let parsed = TriggerSet::parse(SET).unwrap();
+    c.bench_function("plan_10", |b| b.iter(|| black_box(&parsed).plan().unwrap()));
     c.bench_function("parse_and_plan_10", |b| {
         b.iter(|| {
             let set = TriggerSet::parse(black_box(SET)).unwrap();

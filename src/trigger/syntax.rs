@@ -102,7 +102,7 @@ pub(crate) fn parse_named(text: &str) -> Result<(String, Range<usize>, Node), Tr
         delimited(multispace0, or_expr, multispace0),
     );
     named
-        .map(|((n, span), _, node)| (n, span, node))
+        .map(|((n, span), _, node): ((&str, _), _, _)| (n.to_owned(), span, node))
         .parse(LocatingSlice::new(text))
         .map_err(|e| syntax_error(text, e.offset(), e.inner()))
 }
@@ -235,7 +235,7 @@ fn postfix_expr(i: &mut In<'_>) -> ModalResult<Node> {
         node = Node {
             kind: NodeKind::Field {
                 base: Box::new(node),
-                field,
+                field: field.to_owned(),
                 field_span,
             },
             span,
@@ -273,7 +273,7 @@ fn paren(i: &mut In<'_>) -> ModalResult<Node> {
 
 fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
     let (n, name_span) = name.with_span().parse_next(i)?;
-    if KEYWORDS.contains(&n.as_str()) {
+    if KEYWORDS.contains(&n) {
         return Err(ErrMode::Backtrack(ContextError::new()));
     }
     let checkpoint = i.checkpoint();
@@ -281,7 +281,7 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
     if opt('(').parse_next(i)?.is_none() {
         i.reset(&checkpoint);
         return Ok(Node {
-            kind: NodeKind::Name(n),
+            kind: NodeKind::Name(n.to_owned()),
             span: name_span,
         });
     }
@@ -294,7 +294,7 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
     let end = i.current_token_start();
     Ok(Node {
         kind: NodeKind::Call {
-            name: n,
+            name: n.to_owned(),
             name_span: name_span.clone(),
             args,
         },
@@ -303,13 +303,12 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
 }
 
 /// A name: a letter or `_`, then letters, digits and `_`.
-fn name(i: &mut In<'_>) -> ModalResult<String> {
+fn name<'a>(i: &mut In<'a>) -> ModalResult<&'a str> {
     (
         one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
         take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'),
     )
         .take()
-        .map(str::to_owned)
         .parse_next(i)
 }
 
