@@ -1,6 +1,7 @@
 //! Criterion benches for the rolling variance family: one group per
 //! kernel, one id per backend, plus the plain sliding sum-and-sum-of-squares
-//! loop the issue names and the naive two-pass reference (small sizes).
+//! loop the issue names, a plain copy of the same bytes (the memory-bound
+//! limit), and the naive two-pass reference (small sizes).
 //!
 //! Input: a geometric random walk from 100 with 1% steps (prices).
 
@@ -104,6 +105,10 @@ fn bench_var(c: &mut Criterion) {
         }
         g.bench_with_input(BenchmarkId::new("plain_loop", n), &x, |bn, x| {
             bn.iter(|| plain(black_box(x), PERIOD, black_box(&mut out)))
+        });
+        // The memory limit: a plain copy of the same bytes (read n, write n).
+        g.bench_with_input(BenchmarkId::new("copy", n), &x, |bn, x| {
+            bn.iter(|| black_box(&mut out[..]).copy_from_slice(black_box(x)))
         });
         if n <= 100_000 {
             g.bench_with_input(BenchmarkId::new("naive_two_pass", n), &x, |bn, x| {

@@ -23,9 +23,9 @@ fn bars_data(n: usize) -> [Vec<f64>; 5] {
         let u = (s >> 11) as f64 / (1u64 << 53) as f64;
         let open = c;
         c *= 1.0 + 0.02 * (u - 0.5);
-        for (col, v) in cols
-            .iter_mut()
-            .zip([open, open.max(c) * 1.002, open.min(c) * 0.998, c, 1e3 + u])
+        for (col, v) in
+            cols.iter_mut()
+                .zip([open, open.max(c) * 1.002, open.min(c) * 0.998, c, 1e3 + u])
         {
             col.push(v);
         }
@@ -43,7 +43,11 @@ fn triggers(c: &mut Criterion) {
         // Check once that the three ways agree before timing them.
         let shared = set.evaluate(&bars).unwrap();
         for (i, t) in set.triggers().iter().enumerate() {
-            let alone = TriggerSet::new().with("x", t.cond.clone()).unwrap().evaluate(&bars).unwrap();
+            let alone = TriggerSet::new()
+                .with("x", t.cond.clone())
+                .unwrap()
+                .evaluate(&bars)
+                .unwrap();
             assert_eq!(alone.masks()[0], shared.masks()[i], "{}", t.name);
         }
         group.throughput(Throughput::Elements(n as u64));
@@ -58,16 +62,25 @@ fn triggers(c: &mut Criterion) {
                 }
             })
         });
-        group.bench_with_input(BenchmarkId::new("naive_interpreter", n), &bars, |b, bars| {
-            b.iter(|| {
-                for t in set.triggers() {
-                    black_box(naive_trigger::cond(&t.cond, black_box(bars), n));
-                }
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("naive_interpreter", n),
+            &bars,
+            |b, bars| {
+                b.iter(|| {
+                    for t in set.triggers() {
+                        black_box(naive_trigger::cond(&t.cond, black_box(bars), n));
+                    }
+                })
+            },
+        );
     }
     group.finish();
 
+    c.bench_function("parse_10", |b| {
+        b.iter(|| TriggerSet::parse(black_box(SET)).unwrap())
+    });
+    let parsed = TriggerSet::parse(SET).unwrap();
+    c.bench_function("plan_10", |b| b.iter(|| black_box(&parsed).plan().unwrap()));
     c.bench_function("parse_and_plan_10", |b| {
         b.iter(|| {
             let set = TriggerSet::parse(black_box(SET)).unwrap();

@@ -1,5 +1,10 @@
 //! Windowed indicators vs straightforward scalar ports of TA-Lib's loops,
 //! per backend, at n = 1e4 and 1e6 (one thread).
+//!
+//! The ports keep TA-Lib's loop shape (a `trailing` index stepped by hand,
+//! index loops), which is the point of a baseline, so the lints against
+//! that shape are off here.
+#![allow(clippy::explicit_counter_loop, clippy::needless_range_loop)]
 
 use std::hint::black_box;
 

@@ -39,7 +39,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// A trigger reads a column the bars do not have.
-    #[error("trigger {trigger:?} reads the {column} column, which the bars do not have (in `{expression}`)")]
+    #[error(
+        "trigger {trigger:?} reads the {column} column, which the bars do not have (in `{expression}`)"
+    )]
     MissingColumn {
         /// The column's name.
         column: &'static str,

@@ -37,7 +37,13 @@ fn scan_on_each_sample_prints_events_summary_and_chart() {
     for sample in ["goog", "eurusd"] {
         let dir = scratch(&format!("scan-{sample}"));
         let chart = dir.join("chart.svg");
-        let out = run(&["scan", "--sample", sample, "--chart", chart.to_str().unwrap()]);
+        let out = run(&[
+            "scan",
+            "--sample",
+            sample,
+            "--chart",
+            chart.to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let stdout = text(&out.stdout);
         let rows = parse_csv(&stdout);
@@ -53,7 +59,10 @@ fn scan_on_each_sample_prints_events_summary_and_chart() {
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("sma(close, 50)") && svg.contains("rsi(close, 14)"));
         assert!(svg.contains("<polyline"), "lines drawn");
-        assert!(svg.matches("<polygon").count() >= rows.len() - 1, "a marker per event");
+        assert!(
+            svg.matches("<polygon").count() >= rows.len() - 1,
+            "a marker per event"
+        );
     }
 }
 
@@ -85,7 +94,11 @@ fn scan_json_and_custom_triggers() {
 fn scan_reads_a_toml_trigger_file() {
     let dir = scratch("toml");
     let file = dir.join("t.toml");
-    std::fs::write(&file, "[triggers]\ndip = \"rsi(14) < 35 and close > sma(200)\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[triggers]\ndip = \"rsi(14) < 35 and close > sma(200)\"\n",
+    )
+    .unwrap();
     let out = run(&["scan", "--no-chart", "--triggers", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains(",dip,"));
@@ -105,7 +118,14 @@ fn bad_trigger_reports_position_and_exit_code_2() {
 
 #[test]
 fn compute_output_parses_back_to_the_library_values() {
-    let out = run(&["compute", "--sample", "goog", "sma(20)", "macd(12,26,9)", "close - ema(5)"]);
+    let out = run(&[
+        "compute",
+        "--sample",
+        "goog",
+        "sma(20)",
+        "macd(12,26,9)",
+        "close - ema(5)",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = parse_csv(&text(&out.stdout));
     assert_eq!(
@@ -119,7 +139,9 @@ fn compute_output_parses_back_to_the_library_values() {
             "close - ema(5)"
         ]
     );
-    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/goog_daily.csv")).unwrap();
+    let sample =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/goog_daily.csv"))
+            .unwrap();
     let close: Vec<f64> = sample
         .lines()
         .skip(1)
@@ -129,7 +151,13 @@ fn compute_output_parses_back_to_the_library_values() {
     let sma = ta_kernels::sma(&close, 20).unwrap();
     let macd = ta_kernels::macd(&close, 12, 26, 9).unwrap();
     let ema = ta_kernels::ema(&close, 5).unwrap();
-    let cell = |s: &str| if s.is_empty() { f64::NAN } else { s.parse::<f64>().unwrap() };
+    let cell = |s: &str| {
+        if s.is_empty() {
+            f64::NAN
+        } else {
+            s.parse::<f64>().unwrap()
+        }
+    };
     let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
     for (i, r) in rows[1..].iter().enumerate() {
         assert!(same(cell(&r[1]), sma[i]), "row {i}: {} vs {}", r[1], sma[i]);
@@ -160,24 +188,47 @@ fn compute_with_input_file_column_override_and_output_file() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let written = std::fs::read_to_string(&output).unwrap();
-    assert_eq!(written, "Date,sma(2)\n2024-01-01,\n2024-01-02,1.75\n2024-01-03,\n");
+    assert_eq!(
+        written,
+        "Date,sma(2)\n2024-01-01,\n2024-01-02,1.75\n2024-01-03,\n"
+    );
 }
 
 #[test]
 fn malformed_csv_is_exit_code_2_with_the_line() {
     let dir = scratch("bad");
     let cases: [(&str, &str, &[&str]); 6] = [
-        ("bad_number.csv", "date,close\n2024-01-01,1\n2024-01-02,abc\n", &["line 3", "close", "abc"]),
-        ("ragged.csv", "date,close\n2024-01-01,1\n2024-01-02\n", &["line 3", "ragged"]),
-        ("missing.csv", "date,open\n2024-01-01,1\n", &["close", "missing"]),
+        (
+            "bad_number.csv",
+            "date,close\n2024-01-01,1\n2024-01-02,abc\n",
+            &["line 3", "close", "abc"],
+        ),
+        (
+            "ragged.csv",
+            "date,close\n2024-01-01,1\n2024-01-02\n",
+            &["line 3", "ragged"],
+        ),
+        (
+            "missing.csv",
+            "date,open\n2024-01-01,1\n",
+            &["close", "missing"],
+        ),
         ("empty.csv", "", &["empty"]),
         ("header_only.csv", "date,close\n", &["no data rows"]),
-        ("stoch_needs_high.csv", "date,close\n2024-01-01,1\n", &["high"]),
+        (
+            "stoch_needs_high.csv",
+            "date,close\n2024-01-01,1\n",
+            &["high"],
+        ),
     ];
     for (name, content, needles) in cases {
         let path = dir.join(name);
         std::fs::write(&path, content).unwrap();
-        let expr = if name.starts_with("stoch") { "stoch(5,3,3)" } else { "sma(2)" };
+        let expr = if name.starts_with("stoch") {
+            "stoch(5,3,3)"
+        } else {
+            "sma(2)"
+        };
         let out = run(&["compute", "--input", path.to_str().unwrap(), expr]);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stderr));
         let err = text(&out.stderr);
@@ -192,15 +243,27 @@ fn bench_small_runs_and_reports_targets() {
     let dir = scratch("bench");
     let json = dir.join("report.json");
     let out = run(&["bench", "--sizes", "1000", "--json", json.to_str().unwrap()]);
-    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let stdout = text(&out.stdout);
     assert!(stdout.contains("[PASS] 1000 points in < 1 s"), "{stdout}");
     assert!(stdout.contains("[PASS] memory < 200 MB"), "{stdout}");
     assert!(stdout.contains("[PASS] >= 5 concurrent jobs"), "{stdout}");
     assert!(stdout.contains("[SKIP] 100,000 points handled"), "{stdout}");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["rows"].as_array().unwrap().len(), 2);
-    let out = run(&["bench", "--sizes", "1000", "--baseline", json.to_str().unwrap()]);
+    let out = run(&[
+        "bench",
+        "--sizes",
+        "1000",
+        "--baseline",
+        json.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("against baseline"));
 }

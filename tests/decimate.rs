@@ -12,7 +12,10 @@ fn naive(x: &[f64], buckets: usize) -> Vec<usize> {
     let n = x.len();
     let mut out = Vec::new();
     for b in 0..buckets {
-        let (s, e) = ((b as u128 * n as u128 / buckets as u128) as usize, ((b + 1) as u128 * n as u128 / buckets as u128) as usize);
+        let (s, e) = (
+            (b as u128 * n as u128 / buckets as u128) as usize,
+            ((b + 1) as u128 * n as u128 / buckets as u128) as usize,
+        );
         let mut lo: Option<usize> = None;
         let mut hi: Option<usize> = None;
         for i in s..e {
@@ -89,7 +92,13 @@ fn errors() {
     let mut out = [0usize; 1];
     assert!(decimate_minmax(Backend::Scalar, &x, 0, &mut out).is_err());
     assert!(decimate_minmax(Backend::Scalar, &x, 2, &mut out).is_err());
-    assert_eq!(ta_kernels::decimate_minmax(&[], 5).unwrap(), Vec::<usize>::new());
-    assert_eq!(ta_kernels::decimate_minmax(&[f64::NAN; 4], 2).unwrap(), Vec::<usize>::new());
+    assert_eq!(
+        ta_kernels::decimate_minmax(&[], 5).unwrap(),
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        ta_kernels::decimate_minmax(&[f64::NAN; 4], 2).unwrap(),
+        Vec::<usize>::new()
+    );
     assert_eq!(ta_kernels::decimate_minmax(&x, 10).unwrap(), vec![0, 1, 2]);
 }

@@ -77,8 +77,10 @@ fn ema_bound(p: usize, m: f64) -> f64 {
     32.0 * (p + 16) as f64 * (EPS * m + ETA)
 }
 
-fn rsi_bound(p: usize) -> f64 {
-    100.0 * 64.0 * (p + 16) as f64 * EPS
+/// `den` is the reference's `g + l` at the bar: when the averages are
+/// subnormal, their roundings are absolute (η), not relative.
+fn rsi_bound(p: usize, den: f64) -> f64 {
+    100.0 * 64.0 * (p + 16) as f64 * (EPS + ETA / den.max(ETA))
 }
 
 fn macd_bound(slow: usize, sig: usize, m: f64) -> f64 {
@@ -189,6 +191,7 @@ fn all_backends_vs_naive_ema(x: &[f64], p: usize) {
 
 fn all_backends_vs_naive_rsi(x: &[f64], p: usize) {
     let want = naive::rsi(x, p);
+    let den = naive::rsi_denominator(x, p);
     for b in backends() {
         let got = with_backend(b, || ta_kernels::rsi(x, p).unwrap()).unwrap();
         check(
@@ -196,7 +199,7 @@ fn all_backends_vs_naive_rsi(x: &[f64], p: usize) {
             &got,
             &want,
             b == Backend::Scalar,
-            |_| rsi_bound(p),
+            |i| rsi_bound(p, den[i]),
         );
         for v in got.iter().filter(|v| !v.is_nan()) {
             assert!((0.0..=100.0).contains(v), "rsi out of [0, 100]: {v}");
@@ -556,19 +559,20 @@ fn batch_case(b: Backend, count: usize, n: usize, p: usize, with_nan: bool) {
             );
             let one = ta_kernels::rsi(x, p.max(2)).unwrap();
             let want = naive::rsi(x, p.max(2));
+            let den = naive::rsi_denominator(x, p.max(2));
             check(
                 &format!("rsi_many {b} #{j}"),
                 &many_r[j],
                 &one,
                 b == Backend::Scalar,
-                |_| 2.0 * rsi_bound(p.max(2)),
+                |i| 2.0 * rsi_bound(p.max(2), den[i]),
             );
             check(
                 &format!("rsi_many vs naive {b} #{j}"),
                 &many_r[j],
                 &want,
                 b == Backend::Scalar,
-                |_| rsi_bound(p.max(2)),
+                |i| rsi_bound(p.max(2), den[i]),
             );
         }
     })

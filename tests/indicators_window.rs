@@ -328,11 +328,12 @@ proptest! {
 /// Seed cases expanded over every length and start offset.
 #[test]
 fn seed_cases_every_length_and_offset() {
-    let mut seeds: Vec<Vec<f64>> = Vec::new();
-    seeds.push((0..48).map(|i| 100.0 - i as f64).collect()); // steadily falling
-    seeds.push((0..48).map(|i| i as f64).collect()); // rising
-    seeds.push((0..48).map(|i| ((i * 7) % 5) as f64).collect()); // many ties
-    seeds.push(vec![3.0; 48]); // flat
+    let mut seeds: Vec<Vec<f64>> = vec![
+        (0..48).map(|i| 100.0 - i as f64).collect(), // steadily falling
+        (0..48).map(|i| i as f64).collect(),         // rising
+        (0..48).map(|i| ((i * 7) % 5) as f64).collect(), // many ties
+        vec![3.0; 48],                               // flat
+    ];
     let mut with_nan: Vec<f64> = (0..48).map(|i| ((i * 13) % 11) as f64 - 5.0).collect();
     with_nan[10] = f64::NAN;
     with_nan[30] = f64::INFINITY;

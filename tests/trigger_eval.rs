@@ -45,7 +45,9 @@ fn bars(cols: &[Vec<f64>; 5]) -> Bars<'_> {
 fn check_against_naive(set: &TriggerSet, cols: &[Vec<f64>; 5]) -> Result<(), TestCaseError> {
     let b = bars(cols);
     let n = cols[3].len();
-    let eval = set.evaluate(&b).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let eval = set
+        .evaluate(&b)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     for (t, mask) in set.triggers().iter().zip(eval.masks()) {
         let truth = naive_trigger::cond(&t.cond, &b, n);
         prop_assert_eq!(mask.len(), n);
@@ -111,7 +113,10 @@ fn shared_indicators_are_computed_once() {
         .unwrap()
         .with("dip", rsi(14).lt(40.0).and(close().gt(sma(50))))
         .unwrap()
-        .with("combo", rsi(14).lt(30.0).and(sma(20).crosses_above(sma(50))))
+        .with(
+            "combo",
+            rsi(14).lt(30.0).and(sma(20).crosses_above(sma(50))),
+        )
         .unwrap();
     let plan = set.plan().unwrap();
     assert_eq!(plan.indicator_count(), 4);
@@ -186,16 +191,18 @@ fn merged_events_are_in_bar_order() {
     let merged = eval.merged_events();
     let total: usize = eval.masks().iter().map(|m| m.count_ones()).sum();
     assert_eq!(merged.len(), total);
-    assert!(merged.windows(2).all(|w| (w[0].bar, w[0].trigger) < (w[1].bar, w[1].trigger)));
+    assert!(
+        merged
+            .windows(2)
+            .all(|w| (w[0].bar, w[0].trigger) < (w[1].bar, w[1].trigger))
+    );
     assert!(merged.iter().any(|e| e.trigger == 0) && merged.iter().any(|e| e.trigger == 1));
 }
 
 #[test]
 fn missing_column_names_the_trigger_and_expression() {
     let c = vec![1.0; 100];
-    let set = TriggerSet::new()
-        .with("volatile", atr(14).gt(2.0))
-        .unwrap();
+    let set = TriggerSet::new().with("volatile", atr(14).gt(2.0)).unwrap();
     match set.evaluate(&Bars::from_close(&c)) {
         Err(Error::MissingColumn {
             column,

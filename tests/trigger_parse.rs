@@ -6,7 +6,9 @@ mod common;
 use common::trees::cond_tree;
 use proptest::prelude::*;
 use ta_kernels::trigger::build::{self, close, high, rsi, sma, volume};
-use ta_kernels::trigger::{Column, Cond, Series, Trigger, TriggerError, TriggerErrorKind, TriggerSet};
+use ta_kernels::trigger::{
+    Column, Cond, Series, Trigger, TriggerError, TriggerErrorKind, TriggerSet,
+};
 
 fn cond(text: &str) -> Cond {
     text.parse()
@@ -17,7 +19,10 @@ fn err(text: &str) -> TriggerError {
     match text.parse::<Cond>() {
         Ok(c) => panic!("{text:?} parsed as {c}"),
         Err(e) => {
-            assert!(e.span.start <= e.span.end && e.span.end <= text.len(), "{e:?}");
+            assert!(
+                e.span.start <= e.span.end && e.span.end <= text.len(),
+                "{e:?}"
+            );
             e
         }
     }
@@ -38,10 +43,7 @@ fn issue_examples_parse_to_the_builder_trees() {
         cond("sma(20) crosses_above sma(50) and rsi(14) < 30"),
         sma(20).crosses_above(sma(50)).and(rsi(14).lt(30.0))
     );
-    assert_eq!(
-        cond("close > sma(20) * 1.02"),
-        close().gt(sma(20) * 1.02)
-    );
+    assert_eq!(cond("close > sma(20) * 1.02"), close().gt(sma(20) * 1.02));
     assert_eq!(
         cond("ema(high, 10) >= rsi(ema(close, 5), 14)"),
         high().ema(10).ge(close().ema(5).rsi(14))
@@ -58,8 +60,7 @@ fn issue_examples_parse_to_the_builder_trees() {
     );
     assert_eq!(
         cond("held(close > prev(close, 1), 3) and not within(atr(14) > 2, 5)"),
-        build::held(close().gt(close().prev(1)), 3)
-            .and(!build::within(build::atr(14).gt(2.0), 5))
+        build::held(close().gt(close().prev(1)), 3).and(!build::within(build::atr(14).gt(2.0), 5))
     );
     assert_eq!(cond("volume > 1.5e-3"), volume().gt(1.5e-3));
     assert_eq!(cond("-close < -3"), (-close()).lt(-3.0));
@@ -68,11 +69,23 @@ fn issue_examples_parse_to_the_builder_trees() {
 
 #[test]
 fn defaults_and_forms() {
-    assert_eq!(cond("bbands(20).upper > 0"), cond("bbands(close, 20, 2, 2).upper > 0"));
-    assert_eq!(cond("bbands(high, 20).upper > 0"), cond("bbands(high, 20, 2, 2).upper > 0"));
+    assert_eq!(
+        cond("bbands(20).upper > 0"),
+        cond("bbands(close, 20, 2, 2).upper > 0")
+    );
+    assert_eq!(
+        cond("bbands(high, 20).upper > 0"),
+        cond("bbands(high, 20, 2, 2).upper > 0")
+    );
     assert_eq!(cond("stddev(20) > 0"), cond("stddev(close, 20, 1) > 0"));
-    assert_eq!(cond("stddev(high, 20) > 0"), cond("stddev(high, 20, 1) > 0"));
-    assert_eq!(cond("macd(close, 12, 26, 9).hist > 0"), cond("macd(12, 26, 9).hist > 0"));
+    assert_eq!(
+        cond("stddev(high, 20) > 0"),
+        cond("stddev(high, 20, 1) > 0")
+    );
+    assert_eq!(
+        cond("macd(close, 12, 26, 9).hist > 0"),
+        cond("macd(12, 26, 9).hist > 0")
+    );
 }
 
 #[test]
@@ -81,7 +94,10 @@ fn precedence_and_associativity() {
     let a = || close().gt(1.0);
     let b = || close().gt(2.0);
     let c = || close().gt(3.0);
-    assert_eq!(cond("close > 1 or close > 2 and close > 3"), a().or(b().and(c())));
+    assert_eq!(
+        cond("close > 1 or close > 2 and close > 3"),
+        a().or(b().and(c()))
+    );
     assert_eq!(cond("not close > 1 and close > 2"), (!a()).and(b()));
     assert_eq!(cond("not (close > 1 and close > 2)"), !(a().and(b())));
     // Arithmetic: * before +, left associative.
@@ -110,7 +126,10 @@ fn display_is_canonical() {
         "(close > 1 or close > 2) and not (close > 3 and close > 4)"
     );
     assert_eq!(
-        "close * (1 + 2) - -(3)".parse::<Series>().unwrap().to_string(),
+        "close * (1 + 2) - -(3)"
+            .parse::<Series>()
+            .unwrap()
+            .to_string(),
         "close * (1 + 2) - -(3)"
     );
     assert_eq!(
@@ -126,58 +145,118 @@ fn display_is_canonical() {
 #[test]
 fn errors_point_at_the_problem() {
     let e = err("smaa(20) > 1");
-    assert!(matches!(e.kind, TriggerErrorKind::UnknownFunction { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::UnknownFunction { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "smaa");
 
     let e = err("close > closing");
-    assert!(matches!(e.kind, TriggerErrorKind::UnknownName { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::UnknownName { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "closing");
 
     let e = err("rsi(14, 2, 3) < 30");
-    assert!(matches!(e.kind, TriggerErrorKind::WrongArgCount { got: 3, .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::WrongArgCount { got: 3, .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "rsi(14, 2, 3)");
 
     let e = err("rsi(1) < 30");
-    assert!(matches!(e.kind, TriggerErrorKind::BadParameter { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::BadParameter { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "1");
     assert!(e.to_string().contains("2..=100000"), "{e}");
 
     let e = err("sma(20.5) > 1");
-    assert!(matches!(e.kind, TriggerErrorKind::BadParameter { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::BadParameter { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "20.5");
 
     let e = err("sma(close) > 1");
-    assert!(matches!(e.kind, TriggerErrorKind::BadParameter { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::BadParameter { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "close");
 
     let e = err("rsi(14) < 30 and 30");
-    assert!(matches!(e.kind, TriggerErrorKind::TypeMismatch { found: "a number", .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            TriggerErrorKind::TypeMismatch {
+                found: "a number",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(at(&e), "30");
 
     let e = err("sma(20)");
-    assert!(matches!(e.kind, TriggerErrorKind::TypeMismatch { found: "a series", .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            TriggerErrorKind::TypeMismatch {
+                found: "a series",
+                ..
+            }
+        ),
+        "{e}"
+    );
 
     let e = err("sma(close > 1, 20) > 1");
-    assert!(matches!(e.kind, TriggerErrorKind::TypeMismatch { found: "a condition", .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            TriggerErrorKind::TypeMismatch {
+                found: "a condition",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(at(&e), "close > 1");
 
     let e = err("macd(12, 26, 9) > 0");
-    assert!(matches!(e.kind, TriggerErrorKind::MissingField { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::MissingField { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "macd(12, 26, 9)");
 
     let e = err("macd(12, 26, 9).upper > 0");
-    assert!(matches!(e.kind, TriggerErrorKind::UnknownField { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::UnknownField { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "upper");
 
     let e = err("sma(20).k > 0");
-    assert!(matches!(e.kind, TriggerErrorKind::UnknownField { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::UnknownField { .. }),
+        "{e}"
+    );
 
     let e = err("held(close, 3)");
-    assert!(matches!(e.kind, TriggerErrorKind::TypeMismatch { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::TypeMismatch { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "close");
 
     let e = err("held(close > 1, 0)");
-    assert!(matches!(e.kind, TriggerErrorKind::BadParameter { .. }), "{e}");
+    assert!(
+        matches!(e.kind, TriggerErrorKind::BadParameter { .. }),
+        "{e}"
+    );
     assert_eq!(at(&e), "0");
 }
 
@@ -205,7 +284,11 @@ fn syntax_errors_say_what_was_expected_and_where() {
         assert_eq!(e.span.start, pos, "{text:?}: {e}");
         let (line, col) = e.line_col();
         assert_eq!((line, col), (1, pos + 1));
-        assert!(e.to_string().starts_with(&format!("1:{}: expected ", pos + 1)), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("1:{}: expected ", pos + 1)),
+            "{e}"
+        );
     }
 }
 
@@ -240,12 +323,10 @@ fn trigger_sets_parse_lines_and_report_positions_in_the_whole_text() {
 
 #[test]
 fn columns_read() {
-    assert_eq!(cond("atr(14) > sma(volume, 3)").columns(), vec![
-        Column::High,
-        Column::Low,
-        Column::Close,
-        Column::Volume
-    ]);
+    assert_eq!(
+        cond("atr(14) > sma(volume, 3)").columns(),
+        vec![Column::High, Column::Low, Column::Close, Column::Volume]
+    );
     assert_eq!(cond("open > 1").columns(), vec![Column::Open]);
 }
 

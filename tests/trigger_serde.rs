@@ -20,10 +20,16 @@ fn sample_set() -> TriggerSet {
 fn sets_round_trip_as_text_in_json_and_toml() {
     let set = sample_set();
     let json = serde_json::to_string(&set).unwrap();
-    assert!(json.starts_with(r#"{"golden":"sma(close, 20) crosses_above sma(close, 50)""#), "{json}");
+    assert!(
+        json.starts_with(r#"{"golden":"sma(close, 20) crosses_above sma(close, 50)""#),
+        "{json}"
+    );
     assert_eq!(serde_json::from_str::<TriggerSet>(&json).unwrap(), set);
     let toml_text = toml::to_string(&set).unwrap();
-    assert!(toml_text.contains("golden = \"sma(close, 20) crosses_above sma(close, 50)\""), "{toml_text}");
+    assert!(
+        toml_text.contains("golden = \"sma(close, 20) crosses_above sma(close, 50)\""),
+        "{toml_text}"
+    );
     assert_eq!(toml::from_str::<TriggerSet>(&toml_text).unwrap(), set);
 }
 
@@ -44,10 +50,16 @@ fn hand_written_config_mixes_text_and_tree() {
         "b": {"compare": ["lt", {"column": "close"}, {"const": 10.0}]}
     }"#;
     let set: TriggerSet = serde_json::from_str(json).unwrap();
-    assert_eq!(set.triggers()[1].cond, "close < 10".parse::<Cond>().unwrap());
+    assert_eq!(
+        set.triggers()[1].cond,
+        "close < 10".parse::<Cond>().unwrap()
+    );
     let t: Trigger = serde_json::from_str(r#"{"name": "x", "expr": "rsi(14) < 30"}"#).unwrap();
     assert_eq!(t.cond.to_string(), "rsi(close, 14) < 30");
-    assert_eq!(serde_json::from_str::<Trigger>(&serde_json::to_string(&t).unwrap()).unwrap(), t);
+    assert_eq!(
+        serde_json::from_str::<Trigger>(&serde_json::to_string(&t).unwrap()).unwrap(),
+        t
+    );
 }
 
 #[test]

@@ -14,6 +14,9 @@ use super::{ALLOC, CliError};
 /// Ten triggers over six distinct indicators.
 const TEN_TRIGGERS: &str = include_str!("../../data/ten_triggers.txt");
 
+/// A benchmarked workload, returning a checksum of its outputs.
+type Job<'a> = dyn Fn() -> Result<f64, CliError> + 'a;
+
 /// Jobs run concurrently for the concurrency target.
 const CONCURRENT_JOBS: usize = 5;
 
@@ -72,7 +75,10 @@ fn synthetic(n: usize) -> [Vec<f64>; 5] {
         c *= 1.0 + 0.02 * (next() - 0.5);
         let high = open.max(c) * (1.0 + 0.005 * next());
         let low = open.min(c) * (1.0 - 0.005 * next());
-        for (col, v) in cols.iter_mut().zip([open, high, low, c, 1e6 * (1.0 + next())]) {
+        for (col, v) in cols
+            .iter_mut()
+            .zip([open, high, low, c, 1e6 * (1.0 + next())])
+        {
             col.push(v);
         }
     }
@@ -104,14 +110,17 @@ fn triggers(set: &TriggerSet, cols: &[Vec<f64>; 5]) -> Result<f64, CliError> {
 
 /// Runs `job` at least 3 times and for at least 0.3 s; the median time
 /// and the peak heap of one run above what was live before it.
-fn measure(mut job: impl FnMut() -> Result<f64, CliError>) -> Result<(Duration, usize, f64), CliError> {
+fn measure(
+    mut job: impl FnMut() -> Result<f64, CliError>,
+) -> Result<(Duration, usize, f64), CliError> {
     let live = ALLOC.current_usage();
     ALLOC.reset_peak_usage();
     let result = job()?;
     let peak = ALLOC.peak_usage().saturating_sub(live);
     let mut times = Vec::new();
     let started = Instant::now();
-    while times.len() < 3 || (started.elapsed() < Duration::from_millis(300) && times.len() < 1000) {
+    while times.len() < 3 || (started.elapsed() < Duration::from_millis(300) && times.len() < 1000)
+    {
         let t = Instant::now();
         let again = job()?;
         times.push(t.elapsed());
@@ -140,7 +149,9 @@ fn machine() -> String {
 /// Runs the benchmark.
 pub fn run(sizes: &[usize], json: Option<&Path>, baseline: Option<&Path>) -> Result<(), CliError> {
     if sizes.is_empty() || sizes.contains(&0) {
-        return Err(CliError::usage("--sizes needs positive lengths, e.g. 1000,10000"));
+        return Err(CliError::usage(
+            "--sizes needs positive lengths, e.g. 1000,10000",
+        ));
     }
     let set = TriggerSet::parse(TEN_TRIGGERS).expect("the bench set parses");
     let mut rows = Vec::new();
@@ -150,7 +161,7 @@ pub fn run(sizes: &[usize], json: Option<&Path>, baseline: Option<&Path>) -> Res
     );
     for &n in sizes {
         let cols = synthetic(n);
-        let jobs: [(&str, &dyn Fn() -> Result<f64, CliError>); 2] = [
+        let jobs: [(&str, &Job<'_>); 2] = [
             ("indicators", &|| indicators(&cols)),
             ("triggers_10", &|| triggers(&set, &cols)),
         ];
@@ -180,7 +191,12 @@ pub fn run(sizes: &[usize], json: Option<&Path>, baseline: Option<&Path>) -> Res
 
     // Concurrent jobs: the full workload in parallel threads, each checked
     // against the serial result.
-    let size = sizes.iter().copied().filter(|&n| n <= 100_000).max().unwrap_or(sizes[0]);
+    let size = sizes
+        .iter()
+        .copied()
+        .filter(|&n| n <= 100_000)
+        .max()
+        .unwrap_or(sizes[0]);
     let cols = synthetic(size);
     let serial = (indicators(&cols)?, triggers(&set, &cols)?);
     let started = Instant::now();
@@ -190,7 +206,10 @@ pub fn run(sizes: &[usize], json: Option<&Path>, baseline: Option<&Path>) -> Res
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(CliError::other("a concurrent job panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(CliError::other("a concurrent job panicked")))
+            })
             .collect()
     });
     let wall = started.elapsed().as_secs_f64();
@@ -272,13 +291,21 @@ pub fn run(sizes: &[usize], json: Option<&Path>, baseline: Option<&Path>) -> Res
             .map_err(|e| CliError::input(format!("{}: not a bench report: {e}", path.display())))?;
         println!("\nagainst baseline {} ({}):", path.display(), base.machine);
         for r in &report.rows {
-            if let Some(b) = base.rows.iter().find(|b| b.job == r.job && b.size == r.size) {
+            if let Some(b) = base
+                .rows
+                .iter()
+                .find(|b| b.job == r.job && b.size == r.size)
+            {
                 println!(
                     "  {:<12} {:>10}  {:>6.2}x {}",
                     r.job,
                     r.size,
                     b.seconds / r.seconds,
-                    if b.seconds >= r.seconds { "faster" } else { "slower" }
+                    if b.seconds >= r.seconds {
+                        "faster"
+                    } else {
+                        "slower"
+                    }
                 );
             }
         }

@@ -18,6 +18,9 @@ const WIDTH: u32 = 1400;
 const PRICE_HEIGHT: u32 = 560;
 const PANEL_HEIGHT: u32 = 200;
 
+/// A named line to draw.
+type Line<'a> = (&'a str, &'a [f64]);
+
 /// Which panel an indicator belongs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Panel {
@@ -110,12 +113,17 @@ pub fn indicator_series(set: &TriggerSet) -> Vec<(String, Series)> {
 
 /// Draws the chart. `eval` must come from a plan compiled with
 /// [`indicator_series`] as its series.
-pub fn draw(path: &Path, table: &Table, set: &TriggerSet, eval: &Evaluation) -> Result<(), CliError> {
+pub fn draw(
+    path: &Path,
+    table: &Table,
+    set: &TriggerSet,
+    eval: &Evaluation,
+) -> Result<(), CliError> {
     let close = table
         .column(Column::Close)
         .ok_or_else(|| CliError::input("the chart needs a close column"))?;
     let n = close.len();
-    let mut panels: Vec<(Panel, Vec<(&str, &[f64])>)> = Vec::new();
+    let mut panels: Vec<(Panel, Vec<Line<'_>>)> = Vec::new();
     let indicators: Vec<(String, Series)> = indicator_series(set);
     for ((name, values), (_, s)) in eval.series().zip(&indicators) {
         let p = panel_of(s);
@@ -130,7 +138,7 @@ pub fn draw(path: &Path, table: &Table, set: &TriggerSet, eval: &Evaluation) -> 
         .find(|(p, _)| *p == Panel::Price)
         .map(|(_, l)| l.clone())
         .unwrap_or_default();
-    let lower: Vec<&(Panel, Vec<(&str, &[f64])>)> =
+    let lower: Vec<&(Panel, Vec<Line<'_>>)> =
         panels.iter().filter(|(p, _)| *p != Panel::Price).collect();
     let height = PRICE_HEIGHT + PANEL_HEIGHT * lower.len() as u32;
 
@@ -165,7 +173,8 @@ pub fn draw(path: &Path, table: &Table, set: &TriggerSet, eval: &Evaluation) -> 
         .y_desc("price")
         .draw()
         .map_err(draw_err)?;
-    let line = |v: &[f64]| -> Vec<(usize, f64)> { thinned(v).into_iter().map(|i| (i, v[i])).collect() };
+    let line =
+        |v: &[f64]| -> Vec<(usize, f64)> { thinned(v).into_iter().map(|i| (i, v[i])).collect() };
     chart
         .draw_series(LineSeries::new(line(close), BLACK.stroke_width(1)))
         .map_err(draw_err)?

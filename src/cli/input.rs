@@ -121,7 +121,12 @@ pub fn load(source: &Source<'_>, needed: &[Column]) -> Result<Table, CliError> {
             );
             progress.set_message(format!("reading {}", path.display()));
             let reader = progress.wrap_read(file);
-            let table = parse(reader, &needed, source.overrides, path.display().to_string());
+            let table = parse(
+                reader,
+                &needed,
+                source.overrides,
+                path.display().to_string(),
+            );
             progress.finish_and_clear();
             table
         }
@@ -164,13 +169,11 @@ pub fn parse(
         .map_err(|e| CliError::input(format!("{source}: cannot read the header row: {e}")))?
         .clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(CliError::input(format!("{source}: the file is empty (no header row)")));
+        return Err(CliError::input(format!(
+            "{source}: the file is empty (no header row)"
+        )));
     }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-    };
+    let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     // Column → field index, honouring NAME=HEADER overrides.
     let mut index: [Option<usize>; 5] = [None; 5];
     for c in Column::ALL {
@@ -178,7 +181,9 @@ pub fn parse(
     }
     for o in overrides {
         let (name, header) = o.split_once('=').ok_or_else(|| {
-            CliError::usage(format!("--column {o:?}: expected NAME=HEADER, e.g. close=Adj Close"))
+            CliError::usage(format!(
+                "--column {o:?}: expected NAME=HEADER, e.g. close=Adj Close"
+            ))
         })?;
         let column = Column::from_name(&name.trim().to_ascii_lowercase()).ok_or_else(|| {
             CliError::usage(format!(
@@ -250,7 +255,10 @@ pub fn parse(
                     ))
                 })?
             };
-            columns[c as usize].as_mut().expect("allocated above").push(v);
+            columns[c as usize]
+                .as_mut()
+                .expect("allocated above")
+                .push(v);
         }
         if let (Some(t), Some(i)) = (timestamps.as_mut(), ts_index) {
             t.push(&record[i]);
@@ -258,7 +266,9 @@ pub fn parse(
         rows += 1;
     }
     if rows == 0 {
-        return Err(CliError::input(format!("{source}: no data rows after the header")));
+        return Err(CliError::input(format!(
+            "{source}: no data rows after the header"
+        )));
     }
     Ok(Table {
         timestamp_header,

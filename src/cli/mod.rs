@@ -68,7 +68,11 @@ enum Command {
     /// performance targets.
     Bench {
         /// Series lengths to run, comma separated.
-        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000,1000000")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "1000,10000,100000,1000000"
+        )]
         sizes: Vec<usize>,
         /// Write the report as JSON.
         #[arg(long, value_name = "FILE")]

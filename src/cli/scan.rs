@@ -69,7 +69,9 @@ pub fn run(
     let started = Instant::now();
     let eval = plan.evaluate(&table.bars())?;
     let elapsed = started.elapsed();
-    let close = table.column(ta_kernels::trigger::Column::Close).unwrap_or(&[]);
+    let close = table
+        .column(ta_kernels::trigger::Column::Close)
+        .unwrap_or(&[]);
     let events = eval.merged_events();
 
     let stdout = std::io::stdout().lock();
@@ -99,7 +101,9 @@ pub fn run(
                 table.timestamp(e.bar),
                 e.bar.to_string(),
                 eval.name_of(*e).to_owned(),
-                close.get(e.bar).map_or_else(String::new, |v| format_value(*v)),
+                close
+                    .get(e.bar)
+                    .map_or_else(String::new, |v| format_value(*v)),
             ])
             .map_err(err)?;
         }

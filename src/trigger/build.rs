@@ -17,7 +17,9 @@
 
 use core::ops;
 
-use super::ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField};
+use super::ast::{
+    ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+};
 use crate::CmpOp;
 
 /// The `open` column.

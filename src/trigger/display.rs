@@ -7,7 +7,9 @@
 
 use core::fmt::{self, Display, Formatter, Write};
 
-use super::ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField};
+use super::ast::{
+    ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+};
 use crate::CmpOp;
 
 /// Writes a number so that it parses back to the same `f64`.
@@ -175,7 +177,11 @@ impl Display for Indicator {
                 slow,
                 signal,
                 field,
-            } => write!(f, "{name}({input}, {fast}, {slow}, {signal}).{}", field.name()),
+            } => write!(
+                f,
+                "{name}({input}, {fast}, {slow}, {signal}).{}",
+                field.name()
+            ),
             Indicator::Bbands {
                 input,
                 period,

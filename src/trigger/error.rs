@@ -121,7 +121,10 @@ impl fmt::Display for TriggerErrorKind {
                 indicator,
                 field,
                 allowed,
-            } => write!(f, "`{indicator}` has no field `{field}` (fields: {allowed})"),
+            } => write!(
+                f,
+                "`{indicator}` has no field `{field}` (fields: {allowed})"
+            ),
             MissingField { indicator, allowed } => write!(
                 f,
                 "`{indicator}` has several outputs: choose one with {allowed}"
@@ -163,7 +166,12 @@ impl fmt::Display for TriggerError {
             let pad = self.text[line_start..start].chars().count();
             let end = self.span.end.clamp(start, line_end);
             let width = self.text[start..end].chars().count().max(1);
-            write!(f, "\n  {line_text}\n  {}{}", " ".repeat(pad), "^".repeat(width))?;
+            write!(
+                f,
+                "\n  {line_text}\n  {}{}",
+                " ".repeat(pad),
+                "^".repeat(width)
+            )?;
         }
         Ok(())
     }

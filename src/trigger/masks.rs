@@ -94,13 +94,21 @@ mod tests {
                         s ^= s << 13;
                         s ^= s >> 7;
                         s ^= s << 17;
-                        s % density != 0
+                        !s.is_multiple_of(density)
                     })
                     .collect();
                 let m = BitMask::from_bools(&bits);
                 for n in [1usize, 2, 3, 5, 8, 63, 64, 65, 100, 400] {
-                    assert_eq!(held(&m, n).to_bools(), naive(&bits, n, true), "held len {len} n {n}");
-                    assert_eq!(within(&m, n).to_bools(), naive(&bits, n, false), "within len {len} n {n}");
+                    assert_eq!(
+                        held(&m, n).to_bools(),
+                        naive(&bits, n, true),
+                        "held len {len} n {n}"
+                    );
+                    assert_eq!(
+                        within(&m, n).to_bools(),
+                        naive(&bits, n, false),
+                        "within len {len} n {n}"
+                    );
                 }
             }
         }

@@ -45,7 +45,9 @@ mod syntax;
 use core::fmt;
 use core::str::FromStr;
 
-pub use ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField};
+pub use ast::{
+    ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+};
 pub use bars::Bars;
 pub use error::{TriggerError, TriggerErrorKind};
 pub use plan::{Evaluation, Event, Plan};
@@ -81,14 +83,16 @@ impl Series {
             Ok(s) => Ok(vec![(trimmed.to_owned(), s)]),
             Err(e) => {
                 let fields: &[&str] = match e.kind {
-                    TriggerErrorKind::MissingField { indicator: "macd", .. } => {
-                        &["macd", "signal", "hist"]
-                    }
+                    TriggerErrorKind::MissingField {
+                        indicator: "macd", ..
+                    } => &["macd", "signal", "hist"],
                     TriggerErrorKind::MissingField {
                         indicator: "bbands",
                         ..
                     } => &["upper", "middle", "lower"],
-                    TriggerErrorKind::MissingField { indicator: "stoch", .. } => &["k", "d"],
+                    TriggerErrorKind::MissingField {
+                        indicator: "stoch", ..
+                    } => &["k", "d"],
                     _ => return Err(e),
                 };
                 // Only a whole-text call can be expanded.
@@ -239,7 +243,11 @@ impl TriggerSet {
             set.triggers.push(Trigger { name, cond });
         }
         if set.triggers.is_empty() {
-            return Err(TriggerError::new(text, 0..text.len(), TriggerErrorKind::EmptySet));
+            return Err(TriggerError::new(
+                text,
+                0..text.len(),
+                TriggerErrorKind::EmptySet,
+            ));
         }
         Ok(set)
     }
@@ -252,7 +260,7 @@ impl TriggerSet {
 
     /// Compiles and runs the set over `bars`.
     pub fn evaluate(&self, bars: &Bars<'_>) -> crate::Result<Evaluation> {
-        Ok(self.plan()?.evaluate(bars)?)
+        self.plan()?.evaluate(bars)
     }
 
     /// The triggers, in the order they were added.

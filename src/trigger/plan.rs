@@ -19,19 +19,36 @@
 
 use std::collections::HashMap;
 
+use super::TriggerSet;
 use super::ast::{
     ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
 };
 use super::bars::Bars;
 use super::error::{TriggerError, TriggerErrorKind};
 use super::masks::{held, within};
-use super::TriggerSet;
 use crate::bitmask::words_for;
 use crate::error::{Error, Result};
 use crate::kernels::cross;
 use crate::{Backend, BitMask, CmpOp, Rhs};
 
 type NodeId = usize;
+
+/// An `f64` parameter compared and hashed by its bits, so that structurally
+/// equal steps (and only those: `0.0` and `-0.0` differ) share a node.
+#[derive(Clone, Copy, Debug)]
+struct Num(f64);
+
+impl PartialEq for Num {
+    fn eq(&self, other: &Num) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+impl Eq for Num {}
+impl std::hash::Hash for Num {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.to_bits().hash(h);
+    }
+}
 
 /// One output of a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,7 +58,7 @@ struct Out {
 }
 
 /// An indicator's parameters (without its input and output choice).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Spec {
     Sma(usize),
     Ema(usize),
@@ -50,18 +67,19 @@ enum Spec {
     Max(usize),
     Min(usize),
     Var(usize),
-    Stddev(usize, f64),
+    Stddev(usize, Num),
     Macd(usize, usize, usize),
-    Bbands(usize, f64, f64),
+    Bbands(usize, Num, Num),
     Stoch(usize, usize, usize),
     Atr(usize),
     Trange,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// One computation of the plan; a step is its own deduplication key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Step {
     Column(Column),
-    Const(f64),
+    Const(Num),
     Neg(Out),
     Arith(ArithOp, Out, Out),
     Prev(Out, usize),
@@ -101,45 +119,43 @@ struct PlannedTrigger {
 
 struct Compiler {
     steps: Vec<Step>,
-    keys: HashMap<String, NodeId>,
+    keys: HashMap<Step, NodeId>,
 }
 
 impl Compiler {
-    fn add(&mut self, key: String, step: Step) -> NodeId {
-        if let Some(&id) = self.keys.get(&key) {
+    /// The id of `step`, adding it if no equal step exists yet.
+    fn add(&mut self, step: Step) -> NodeId {
+        if let Some(&id) = self.keys.get(&step) {
             return id;
         }
         let id = self.steps.len();
-        self.steps.push(step);
-        self.keys.insert(key, id);
+        self.steps.push(step.clone());
+        self.keys.insert(step, id);
         id
     }
 
     fn series(&mut self, s: &Series) -> Out {
         let one = |node| Out { node, index: 0 };
         match s {
-            Series::Column(c) => one(self.add(format!("col {}", c.name()), Step::Column(*c))),
-            Series::Const(v) => one(self.add(format!("const {:x}", v.to_bits()), Step::Const(*v))),
+            Series::Column(c) => one(self.add(Step::Column(*c))),
+            Series::Const(v) => one(self.add(Step::Const(Num(*v)))),
             Series::Neg(a) => {
                 let a = self.series(a);
-                one(self.add(format!("neg {a:?}"), Step::Neg(a)))
+                one(self.add(Step::Neg(a)))
             }
             Series::Arith(op, a, b) => {
                 let (a, b) = (self.series(a), self.series(b));
-                one(self.add(format!("{op:?} {a:?} {b:?}"), Step::Arith(*op, a, b)))
+                one(self.add(Step::Arith(*op, a, b)))
             }
             Series::Prev(a, n) => {
                 let a = self.series(a);
-                one(self.add(format!("prev {a:?} {n}"), Step::Prev(a, *n)))
+                one(self.add(Step::Prev(a, *n)))
             }
             Series::Indicator(ind) => {
                 let input = ind.input().map(|i| self.series(i));
                 let (spec, index) = spec_of(ind);
-                // `{:?}` of an f64 round-trips, so equal keys mean equal
-                // parameters.
-                let key = format!("ind {spec:?} {input:?}");
                 Out {
-                    node: self.add(key, Step::Indicator(spec, input)),
+                    node: self.add(Step::Indicator(spec, input)),
                     index,
                 }
             }
@@ -150,31 +166,31 @@ impl Compiler {
         match c {
             Cond::Compare(op, a, b) => {
                 let (a, b) = (self.series(a), self.series(b));
-                self.add(format!("cmp {op:?} {a:?} {b:?}"), Step::Compare(*op, a, b))
+                self.add(Step::Compare(*op, a, b))
             }
             Cond::Cross(dir, a, b) => {
                 let (a, b) = (self.series(a), self.series(b));
-                self.add(format!("cross {dir:?} {a:?} {b:?}"), Step::Cross(*dir, a, b))
+                self.add(Step::Cross(*dir, a, b))
             }
             Cond::And(a, b) => {
                 let (a, b) = (self.cond(a), self.cond(b));
-                self.add(format!("and {a} {b}"), Step::And(a, b))
+                self.add(Step::And(a, b))
             }
             Cond::Or(a, b) => {
                 let (a, b) = (self.cond(a), self.cond(b));
-                self.add(format!("or {a} {b}"), Step::Or(a, b))
+                self.add(Step::Or(a, b))
             }
             Cond::Not(a) => {
                 let a = self.cond(a);
-                self.add(format!("not {a}"), Step::Not(a))
+                self.add(Step::Not(a))
             }
             Cond::Held(a, n) => {
                 let a = self.cond(a);
-                self.add(format!("held {a} {n}"), Step::Held(a, *n))
+                self.add(Step::Held(a, *n))
             }
             Cond::Within(a, n) => {
                 let a = self.cond(a);
-                self.add(format!("within {a} {n}"), Step::Within(a, *n))
+                self.add(Step::Within(a, *n))
             }
         }
     }
@@ -190,7 +206,7 @@ fn spec_of(ind: &Indicator) -> (Spec, u8) {
         Indicator::Max { period, .. } => (Spec::Max(period), 0),
         Indicator::Min { period, .. } => (Spec::Min(period), 0),
         Indicator::Var { period, .. } => (Spec::Var(period), 0),
-        Indicator::Stddev { period, nbdev, .. } => (Spec::Stddev(period, nbdev), 0),
+        Indicator::Stddev { period, nbdev, .. } => (Spec::Stddev(period, Num(nbdev)), 0),
         Indicator::Macd {
             fast,
             slow,
@@ -212,7 +228,7 @@ fn spec_of(ind: &Indicator) -> (Spec, u8) {
             field,
             ..
         } => (
-            Spec::Bbands(period, nbdev_up, nbdev_dn),
+            Spec::Bbands(period, Num(nbdev_up), Num(nbdev_dn)),
             match field {
                 BandsField::Upper => 0,
                 BandsField::Middle => 1,
@@ -271,7 +287,10 @@ impl Evaluation {
 
     /// The mask of the trigger called `name`.
     pub fn mask(&self, name: &str) -> Option<&BitMask> {
-        self.names.iter().position(|n| n == name).map(|i| &self.masks[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.masks[i])
     }
 
     /// Bars where trigger number `trigger` fired, ascending.
@@ -380,7 +399,11 @@ impl Plan {
 
     /// The columns any trigger reads, sorted.
     pub fn columns(&self) -> Vec<Column> {
-        let mut all: Vec<Column> = self.triggers.iter().flat_map(|t| t.columns.clone()).collect();
+        let mut all: Vec<Column> = self
+            .triggers
+            .iter()
+            .flat_map(|t| t.columns.clone())
+            .collect();
         all.sort();
         all.dedup();
         all
@@ -470,7 +493,10 @@ impl Plan {
         indicators_computed: &mut usize,
     ) -> Result<Value<'a>> {
         let operand = |o: Out| -> Operand<'_> {
-            match values[o.node].as_ref().expect("children run before parents") {
+            match values[o.node]
+                .as_ref()
+                .expect("children run before parents")
+            {
                 Value::Series(v) => Operand::Slice(v),
                 Value::Multi(vs) => Operand::Slice(&vs[o.index as usize]),
                 Value::Borrowed(s) => Operand::Slice(s),
@@ -485,8 +511,10 @@ impl Plan {
             }
         };
         Ok(match *step {
-            Step::Column(c) => Value::Borrowed(bars.column(c).expect("columns checked before running")),
-            Step::Const(v) => Value::Const(v),
+            Step::Column(c) => {
+                Value::Borrowed(bars.column(c).expect("columns checked before running"))
+            }
+            Step::Const(v) => Value::Const(v.0),
             Step::Neg(a) => match operand(a) {
                 Operand::Const(c) => Value::Const(-c),
                 Operand::Slice(s) => Value::Series(s.iter().map(|v| -v).collect()),
@@ -530,7 +558,9 @@ fn children(step: &Step) -> Vec<NodeId> {
     match *step {
         Step::Column(_) | Step::Const(_) => vec![],
         Step::Neg(a) | Step::Prev(a, _) => vec![a.node],
-        Step::Arith(_, a, b) | Step::Compare(_, a, b) | Step::Cross(_, a, b) => vec![a.node, b.node],
+        Step::Arith(_, a, b) | Step::Compare(_, a, b) | Step::Cross(_, a, b) => {
+            vec![a.node, b.node]
+        }
         Step::Indicator(_, input) => input.map(|o| o.node).into_iter().collect(),
         Step::And(a, b) | Step::Or(a, b) => vec![a, b],
         Step::Not(a) | Step::Held(a, _) | Step::Within(a, _) => vec![a],
@@ -636,26 +666,38 @@ fn compute_indicator<'a>(spec: Spec, x: &[f64], bars: &Bars<'a>) -> Result<Value
         Spec::Max(p) => Value::Series(crate::max(x, p)?),
         Spec::Min(p) => Value::Series(crate::min(x, p)?),
         Spec::Var(p) => Value::Series(crate::var(x, p)?),
-        Spec::Stddev(p, d) => Value::Series(crate::stddev(x, p, d)?),
+        Spec::Stddev(p, d) => Value::Series(crate::stddev(x, p, d.0)?),
         Spec::Macd(f, s, g) => {
             let m = crate::macd(x, f, s, g)?;
             Value::Multi(vec![m.macd, m.signal, m.hist])
         }
         Spec::Bbands(p, u, d) => {
-            let b = crate::bbands(x, p, u, d)?;
+            let b = crate::bbands(x, p, u.0, d.0)?;
             Value::Multi(vec![b.upper, b.middle, b.lower])
         }
         Spec::Stoch(k, sk, sd) => {
-            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let (h, l, c) = (
+                need(bars, Column::High),
+                need(bars, Column::Low),
+                need(bars, Column::Close),
+            );
             let s = crate::stoch(h, l, c, k, sk, sd)?;
             Value::Multi(vec![s.k, s.d])
         }
         Spec::Atr(p) => {
-            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let (h, l, c) = (
+                need(bars, Column::High),
+                need(bars, Column::Low),
+                need(bars, Column::Close),
+            );
             Value::Series(crate::atr(h, l, c, p)?)
         }
         Spec::Trange => {
-            let (h, l, c) = (need(bars, Column::High), need(bars, Column::Low), need(bars, Column::Close));
+            let (h, l, c) = (
+                need(bars, Column::High),
+                need(bars, Column::Low),
+                need(bars, Column::Close),
+            );
             Value::Series(crate::trange(h, l, c)?)
         }
     })

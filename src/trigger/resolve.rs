@@ -5,7 +5,9 @@
 
 use core::ops::Range;
 
-use super::ast::{ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField};
+use super::ast::{
+    ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+};
 use super::error::{TriggerError, TriggerErrorKind};
 use super::syntax::{BinOp, Node, NodeKind};
 use crate::CmpOp;
@@ -71,8 +73,14 @@ impl Resolver<'_> {
                     Ok(Cond::Compare(o, self.series(lhs)?, self.series(rhs)?))
                 };
                 match op {
-                    BinOp::And => Ok(Cond::And(Box::new(self.cond(lhs)?), Box::new(self.cond(rhs)?))),
-                    BinOp::Or => Ok(Cond::Or(Box::new(self.cond(lhs)?), Box::new(self.cond(rhs)?))),
+                    BinOp::And => Ok(Cond::And(
+                        Box::new(self.cond(lhs)?),
+                        Box::new(self.cond(rhs)?),
+                    )),
+                    BinOp::Or => Ok(Cond::Or(
+                        Box::new(self.cond(lhs)?),
+                        Box::new(self.cond(rhs)?),
+                    )),
                     BinOp::Lt => cmp(CmpOp::Lt),
                     BinOp::Le => cmp(CmpOp::Le),
                     BinOp::Gt => cmp(CmpOp::Gt),
@@ -166,7 +174,11 @@ impl Resolver<'_> {
     }
 
     /// A call used as a series, with the `.field` that follows it, if any.
-    fn call(&self, node: &Node, field: Option<(&String, Range<usize>)>) -> Result<Series, TriggerError> {
+    fn call(
+        &self,
+        node: &Node,
+        field: Option<(&String, Range<usize>)>,
+    ) -> Result<Series, TriggerError> {
         let NodeKind::Call {
             name,
             name_span,
@@ -198,7 +210,9 @@ impl Resolver<'_> {
                 Err(wrong_count(function, expected))
             }
         };
-        let fields = |indicator: &'static str, allowed: &'static str| -> Result<Option<(&String, Range<usize>)>, TriggerError> {
+        let fields = |indicator: &'static str,
+                      allowed: &'static str|
+         -> Result<Option<(&String, Range<usize>)>, TriggerError> {
             match &field {
                 None => Err(self.err(
                     call_span.clone(),
@@ -233,7 +247,8 @@ impl Resolver<'_> {
                     _ => ("var", 1),
                 };
                 no_field(function)?;
-                let (input, params) = input_and_params(function, 2, "(period) or (series, period)")?;
+                let (input, params) =
+                    input_and_params(function, 2, "(period) or (series, period)")?;
                 let period = self.count(function, "period", &params[0], min)?;
                 match function {
                     "sma" => Indicator::Sma { input, period },
@@ -266,12 +281,16 @@ impl Resolver<'_> {
             }
             "macd" => {
                 const ALLOWED: &str = ".macd, .signal or .hist";
-                let (input, params) =
-                    input_and_params("macd", 4, "(fast, slow, signal) or (series, fast, slow, signal)")?;
+                let (input, params) = input_and_params(
+                    "macd",
+                    4,
+                    "(fast, slow, signal) or (series, fast, slow, signal)",
+                )?;
                 let fast = self.count("macd", "fast period", &params[0], 2)?;
                 let slow = self.count("macd", "slow period", &params[1], 2)?;
                 let signal = self.count("macd", "signal period", &params[2], 1)?;
-                let (f, span) = fields("macd", ALLOWED)?.expect("fields() returns a field or an error");
+                let (f, span) =
+                    fields("macd", ALLOWED)?.expect("fields() returns a field or an error");
                 let field = match f.as_str() {
                     "macd" => MacdField::Macd,
                     "signal" => MacdField::Signal,
@@ -288,8 +307,7 @@ impl Resolver<'_> {
             }
             "bbands" => {
                 const ALLOWED: &str = ".upper, .middle or .lower";
-                const FORMS: &str =
-                    "(period), (series, period), (period, nbdev_up, nbdev_dn) or (series, period, nbdev_up, nbdev_dn)";
+                const FORMS: &str = "(period), (series, period), (period, nbdev_up, nbdev_dn) or (series, period, nbdev_up, nbdev_dn)";
                 let (input, params) = match args.len() {
                     1 | 3 => (Series::Column(Column::Close), &args[..]),
                     2 | 4 => (self.series(&args[0])?, &args[1..]),
@@ -304,7 +322,8 @@ impl Resolver<'_> {
                 } else {
                     (2.0, 2.0)
                 };
-                let (f, span) = fields("bbands", ALLOWED)?.expect("fields() returns a field or an error");
+                let (f, span) =
+                    fields("bbands", ALLOWED)?.expect("fields() returns a field or an error");
                 let field = match f.as_str() {
                     "upper" => BandsField::Upper,
                     "middle" => BandsField::Middle,
@@ -322,12 +341,16 @@ impl Resolver<'_> {
             "stoch" => {
                 const ALLOWED: &str = ".k or .d";
                 if args.len() != 3 {
-                    return Err(wrong_count("stoch", "(fastk, slowk, slowd) and reads high, low, close"));
+                    return Err(wrong_count(
+                        "stoch",
+                        "(fastk, slowk, slowd) and reads high, low, close",
+                    ));
                 }
                 let fastk = self.count("stoch", "fastk period", &args[0], 1)?;
                 let slowk = self.count("stoch", "slowk period", &args[1], 1)?;
                 let slowd = self.count("stoch", "slowd period", &args[2], 1)?;
-                let (f, span) = fields("stoch", ALLOWED)?.expect("fields() returns a field or an error");
+                let (f, span) =
+                    fields("stoch", ALLOWED)?.expect("fields() returns a field or an error");
                 let field = match f.as_str() {
                     "k" => StochField::K,
                     "d" => StochField::D,
@@ -352,7 +375,10 @@ impl Resolver<'_> {
             "trange" => {
                 no_field("trange")?;
                 if !args.is_empty() {
-                    return Err(wrong_count("trange", "no arguments (it reads high, low, close)"));
+                    return Err(wrong_count(
+                        "trange",
+                        "no arguments (it reads high, low, close)",
+                    ));
                 }
                 Indicator::Trange
             }
@@ -376,7 +402,13 @@ impl Resolver<'_> {
         Ok(Series::Indicator(Box::new(ind)))
     }
 
-    fn unknown_field(&self, indicator: &str, field: &str, span: Range<usize>, allowed: &'static str) -> TriggerError {
+    fn unknown_field(
+        &self,
+        indicator: &str,
+        field: &str,
+        span: Range<usize>,
+        allowed: &'static str,
+    ) -> TriggerError {
         self.err(
             span,
             TriggerErrorKind::UnknownField {
@@ -388,7 +420,13 @@ impl Resolver<'_> {
     }
 
     /// A whole-number literal in `min..=100000`.
-    fn count(&self, function: &'static str, parameter: &'static str, node: &Node, min: usize) -> Result<usize, TriggerError> {
+    fn count(
+        &self,
+        function: &'static str,
+        parameter: &'static str,
+        node: &Node,
+        min: usize,
+    ) -> Result<usize, TriggerError> {
         let bad = |reason: String| {
             self.err(
                 node.span.clone(),
@@ -400,16 +438,26 @@ impl Resolver<'_> {
             )
         };
         let NodeKind::Number(v) = node.kind else {
-            return Err(bad(format!("must be a number written out, found {}", kind_of(node))));
+            return Err(bad(format!(
+                "must be a number written out, found {}",
+                kind_of(node)
+            )));
         };
         if v.fract() != 0.0 || v < min as f64 || v > MAX_PERIOD as f64 {
-            return Err(bad(format!("must be a whole number in {min}..={MAX_PERIOD}, got {v}")));
+            return Err(bad(format!(
+                "must be a whole number in {min}..={MAX_PERIOD}, got {v}"
+            )));
         }
         Ok(v as usize)
     }
 
     /// A finite real literal.
-    fn real(&self, function: &'static str, parameter: &'static str, node: &Node) -> Result<f64, TriggerError> {
+    fn real(
+        &self,
+        function: &'static str,
+        parameter: &'static str,
+        node: &Node,
+    ) -> Result<f64, TriggerError> {
         match node.kind {
             NodeKind::Number(v) if v.is_finite() => Ok(v),
             _ => Err(self.err(
@@ -417,7 +465,10 @@ impl Resolver<'_> {
                 TriggerErrorKind::BadParameter {
                     function,
                     parameter,
-                    reason: format!("must be a finite number written out, found {}", kind_of(node)),
+                    reason: format!(
+                        "must be a finite number written out, found {}",
+                        kind_of(node)
+                    ),
                 },
             )),
         }

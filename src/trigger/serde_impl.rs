@@ -107,7 +107,9 @@ impl<'de> Deserialize<'de> for TriggerSet {
                         .map_err(|e| de::Error::custom(e.kind.to_string()))?;
                 }
                 if set.is_empty() {
-                    return Err(de::Error::custom("a trigger set needs at least one trigger"));
+                    return Err(de::Error::custom(
+                        "a trigger set needs at least one trigger",
+                    ));
                 }
                 Ok(set)
             }

@@ -102,7 +102,7 @@ pub(crate) fn parse_named(text: &str) -> Result<(String, Range<usize>, Node), Tr
         delimited(multispace0, or_expr, multispace0),
     );
     named
-        .map(|((n, span), _, node)| (n, span, node))
+        .map(|((n, span), _, node): ((&str, _), _, _)| (n.to_owned(), span, node))
         .parse(LocatingSlice::new(text))
         .map_err(|e| syntax_error(text, e.offset(), e.inner()))
 }
@@ -147,11 +147,15 @@ fn expected(what: &'static str) -> StrContext {
 }
 
 fn or_expr(i: &mut In<'_>) -> ModalResult<Node> {
-    left_assoc(i, and_expr, |i| keyword("or").value(BinOp::Or).parse_next(i))
+    left_assoc(i, and_expr, |i| {
+        keyword("or").value(BinOp::Or).parse_next(i)
+    })
 }
 
 fn and_expr(i: &mut In<'_>) -> ModalResult<Node> {
-    left_assoc(i, not_expr, |i| keyword("and").value(BinOp::And).parse_next(i))
+    left_assoc(i, not_expr, |i| {
+        keyword("and").value(BinOp::And).parse_next(i)
+    })
 }
 
 fn not_expr(i: &mut In<'_>) -> ModalResult<Node> {
@@ -231,7 +235,7 @@ fn postfix_expr(i: &mut In<'_>) -> ModalResult<Node> {
         node = Node {
             kind: NodeKind::Field {
                 base: Box::new(node),
-                field,
+                field: field.to_owned(),
                 field_span,
             },
             span,
@@ -243,9 +247,10 @@ fn postfix_expr(i: &mut In<'_>) -> ModalResult<Node> {
 fn primary(i: &mut In<'_>) -> ModalResult<Node> {
     let _ = multispace0.parse_next(i)?;
     alt((
-        number
-            .with_span()
-            .map(|(v, span)| Node { kind: NodeKind::Number(v), span }),
+        number.with_span().map(|(v, span)| Node {
+            kind: NodeKind::Number(v),
+            span,
+        }),
         call_or_name,
         paren,
         winnow::combinator::fail.context(expected("a number, a name, a call or '('")),
@@ -268,7 +273,7 @@ fn paren(i: &mut In<'_>) -> ModalResult<Node> {
 
 fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
     let (n, name_span) = name.with_span().parse_next(i)?;
-    if KEYWORDS.contains(&n.as_str()) {
+    if KEYWORDS.contains(&n) {
         return Err(ErrMode::Backtrack(ContextError::new()));
     }
     let checkpoint = i.checkpoint();
@@ -276,15 +281,12 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
     if opt('(').parse_next(i)?.is_none() {
         i.reset(&checkpoint);
         return Ok(Node {
-            kind: NodeKind::Name(n),
+            kind: NodeKind::Name(n.to_owned()),
             span: name_span,
         });
     }
-    let args: Vec<Node> = terminated(
-        separated(0.., or_expr, ws(',')),
-        multispace0,
-    )
-    .parse_next(i)?;
+    let args: Vec<Node> =
+        terminated(separated(0.., or_expr, ws(',')), multispace0).parse_next(i)?;
     cut_err(')')
         .context(StrContext::Expected(StrContextValue::CharLiteral(')')))
         .context(StrContext::Expected(StrContextValue::CharLiteral(',')))
@@ -292,7 +294,7 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
     let end = i.current_token_start();
     Ok(Node {
         kind: NodeKind::Call {
-            name: n,
+            name: n.to_owned(),
             name_span: name_span.clone(),
             args,
         },
@@ -301,13 +303,12 @@ fn call_or_name(i: &mut In<'_>) -> ModalResult<Node> {
 }
 
 /// A name: a letter or `_`, then letters, digits and `_`.
-fn name(i: &mut In<'_>) -> ModalResult<String> {
+fn name<'a>(i: &mut In<'a>) -> ModalResult<&'a str> {
     (
         one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
         take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'),
     )
         .take()
-        .map(str::to_owned)
         .parse_next(i)
 }
 
@@ -343,7 +344,9 @@ fn number(i: &mut In<'_>) -> ModalResult<f64> {
     let start = i.checkpoint();
     let text = (mantissa, exponent).take().parse_next(i)?;
     // A number must not run into a name (`3abc`).
-    if i.peek_token().is_some_and(|c: char| c.is_ascii_alphabetic() || c == '_') {
+    if i.peek_token()
+        .is_some_and(|c: char| c.is_ascii_alphabetic() || c == '_')
+    {
         return Err(ErrMode::Cut(ContextError::new().add_context(
             i,
             &i.checkpoint(),

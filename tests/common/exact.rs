@@ -77,14 +77,12 @@ pub fn mean_abs(xs: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn fsum_is_exact_on_cancellation() {
-        assert_eq!(fsum([1e100, 1.0, -1e100, 1e-100]), 1.0);
-        assert_eq!(fsum([0.1; 10]), 1.0);
-        assert!(fsum([f64::NAN, 1.0]).is_nan());
-        assert_eq!(fsum([f64::INFINITY, 1.0]), f64::INFINITY);
-        assert!(fsum([f64::INFINITY, f64::NEG_INFINITY]).is_nan());
+        assert_eq!(super::fsum([1e100, 1.0, -1e100, 1e-100]), 1.0);
+        assert_eq!(super::fsum([0.1; 10]), 1.0);
+        assert!(super::fsum([f64::NAN, 1.0]).is_nan());
+        assert_eq!(super::fsum([f64::INFINITY, 1.0]), f64::INFINITY);
+        assert!(super::fsum([f64::INFINITY, f64::NEG_INFINITY]).is_nan());
     }
 }

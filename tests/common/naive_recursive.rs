@@ -47,10 +47,17 @@ pub fn ema_run(x: &[f64], p: usize) -> Vec<f64> {
 
 /// RSI on one run.
 pub fn rsi_run(x: &[f64], p: usize) -> Vec<f64> {
+    rsi_parts_run(x, p).0
+}
+
+/// RSI and its denominator `g + l` (average gain plus average loss) per
+/// bar, TA-Lib's loop.
+pub fn rsi_parts_run(x: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
     let n = x.len();
     let mut out = vec![f64::NAN; n];
+    let mut den = vec![f64::NAN; n];
     if n <= p {
-        return out;
+        return (out, den);
     }
     let inv = 1.0 / p as f64;
     let (mut g, mut l) = (0.0, 0.0);
@@ -72,14 +79,16 @@ pub fn rsi_run(x: &[f64], p: usize) -> Vec<f64> {
         }
     };
     out[p] = val(g, l);
+    den[p] = g + l;
     for i in p + 1..n {
         let d = x[i] - x[i - 1];
         let (gd, ld) = if d > 0.0 { (d, 0.0) } else { (0.0, -d) };
         g = (g * (p - 1) as f64 + gd) * inv;
         l = (l * (p - 1) as f64 + ld) * inv;
         out[i] = val(g, l);
+        den[i] = g + l;
     }
-    out
+    (out, den)
 }
 
 /// True range of bar `i >= 1`.
@@ -189,6 +198,11 @@ pub fn ema(x: &[f64], p: usize) -> Vec<f64> {
 /// RSI with the NaN policy.
 pub fn rsi(x: &[f64], p: usize) -> Vec<f64> {
     on_runs(x, |r| rsi_run(r, p))
+}
+
+/// The RSI denominator `g + l` per bar, with the NaN policy.
+pub fn rsi_denominator(x: &[f64], p: usize) -> Vec<f64> {
+    on_runs(x, |r| rsi_parts_run(r, p).1)
 }
 
 /// MACD with the NaN policy.

@@ -77,7 +77,9 @@ pub fn series(s: &Series, bars: &Bars<'_>, n: usize) -> Vec<f64> {
         }
         Series::Prev(a, k) => {
             let a = series(a, bars, n);
-            (0..n).map(|i| if i >= *k { a[i - k] } else { f64::NAN }).collect()
+            (0..n)
+                .map(|i| if i >= *k { a[i - k] } else { f64::NAN })
+                .collect()
         }
         Series::Indicator(ind) => indicator(ind, bars, n),
     }

@@ -150,7 +150,8 @@ impl Expect {
         }
     }
 
-    /// Checks a mean: `|m̂ - m| ≤ 1e-13 · mean|x|`, NaN for non-finite windows.
+    /// Checks a mean against the SMA kernel's bound:
+    /// `|m̂ - m| ≤ 1e-13 · mean|x| + 2⁻¹⁰⁷⁴`, NaN for non-finite windows.
     pub fn check_mean(&self, got: f64) -> Result<(), String> {
         if !self.finite {
             return if got.is_nan() {
@@ -162,7 +163,7 @@ impl Expect {
         if !self.mean.is_finite() || !self.mabs.is_finite() {
             return Ok(()); // overflowing sum: nothing promised
         }
-        if (got - self.mean).abs() <= MEAN_REL * self.mabs {
+        if (got - self.mean).abs() <= MEAN_REL * self.mabs + f64::from_bits(1) {
             Ok(())
         } else {
             Err(format!(

@@ -8,7 +8,6 @@ use ta_kernels::trigger::{
     ArithOp, BandsField, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
 };
 
-
 pub fn number() -> impl Strategy<Value = f64> {
     prop_oneof![
         (0u32..500).prop_map(f64::from),
@@ -31,14 +30,20 @@ pub fn series_tree(max: usize) -> impl Strategy<Value = Series> {
         number().prop_map(Series::Const),
         period(1, max).prop_map(|p| Series::Indicator(Box::new(Indicator::Atr { period: p }))),
         Just(Series::Indicator(Box::new(Indicator::Trange))),
-        (period(1, max), period(1, max), period(1, max), any::<bool>()).prop_map(|(a, b, c, k)| {
-            Series::Indicator(Box::new(Indicator::Stoch {
-                fastk: a,
-                slowk: b,
-                slowd: c,
-                field: if k { StochField::K } else { StochField::D },
-            }))
-        }),
+        (
+            period(1, max),
+            period(1, max),
+            period(1, max),
+            any::<bool>()
+        )
+            .prop_map(|(a, b, c, k)| {
+                Series::Indicator(Box::new(Indicator::Stoch {
+                    fastk: a,
+                    slowk: b,
+                    slowd: c,
+                    field: if k { StochField::K } else { StochField::D },
+                }))
+            }),
     ];
     leaf.prop_recursive(4, 24, 2, move |inner| {
         prop_oneof![
@@ -62,10 +67,20 @@ pub fn series_tree(max: usize) -> impl Strategy<Value = Series> {
                 }))
             }),
             (inner.clone(), period(2, max), number()).prop_map(|(input, period, nbdev)| {
-                Series::Indicator(Box::new(Indicator::Stddev { input, period, nbdev }))
+                Series::Indicator(Box::new(Indicator::Stddev {
+                    input,
+                    period,
+                    nbdev,
+                }))
             }),
-            (inner.clone(), period(2, max), period(2, max), period(1, max), 0u8..3).prop_map(
-                |(input, fast, slow, signal, f)| {
+            (
+                inner.clone(),
+                period(2, max),
+                period(2, max),
+                period(1, max),
+                0u8..3
+            )
+                .prop_map(|(input, fast, slow, signal, f)| {
                     Series::Indicator(Box::new(Indicator::Macd {
                         input,
                         fast,
@@ -73,8 +88,7 @@ pub fn series_tree(max: usize) -> impl Strategy<Value = Series> {
                         signal,
                         field: [MacdField::Macd, MacdField::Signal, MacdField::Hist][f as usize],
                     }))
-                }
-            ),
+                }),
             (inner, period(2, max), number(), number(), 0u8..3).prop_map(
                 |(input, period, nbdev_up, nbdev_dn, f)| {
                     Series::Indicator(Box::new(Indicator::Bbands {
@@ -109,4 +123,3 @@ pub fn cond_tree(max: usize) -> impl Strategy<Value = Cond> {
         ]
     })
 }
-

@@ -26,7 +26,10 @@ unsafe fn extremes_avx2(x: &[f64], start: usize, end: usize) -> Extremes {
     let unset = _mm256_set1_pd(-1.0);
     let mut min_i = unset;
     let mut max_i = unset;
-    let mut idx = _mm256_add_pd(_mm256_setr_pd(0.0, 1.0, 2.0, 3.0), _mm256_set1_pd(start as f64));
+    let mut idx = _mm256_add_pd(
+        _mm256_setr_pd(0.0, 1.0, 2.0, 3.0),
+        _mm256_set1_pd(start as f64),
+    );
     let four = _mm256_set1_pd(4.0);
     let base = x.as_ptr();
     let mut i = start;

@@ -52,7 +52,12 @@ pub(crate) type Extremes = Option<(usize, usize)>;
 ///
 /// Errors: `buckets == 0` → `InvalidPeriod`; `out` too short →
 /// `LengthMismatch`; an unavailable backend → `BackendUnavailable`.
-pub fn decimate_minmax(backend: Backend, x: &[f64], buckets: usize, out: &mut [usize]) -> Result<usize> {
+pub fn decimate_minmax(
+    backend: Backend,
+    x: &[f64],
+    buckets: usize,
+    out: &mut [usize],
+) -> Result<usize> {
     backend.check()?;
     check_period("buckets", buckets, 1, usize::MAX)?;
     let need = buckets.saturating_mul(2).min(x.len());
@@ -66,7 +71,11 @@ pub fn decimate_minmax(backend: Backend, x: &[f64], buckets: usize, out: &mut [u
     let n = x.len();
     let mut written = 0;
     for b in 0..buckets.min(n) {
-        let (start, end) = if buckets >= n { (b, b + 1) } else { bucket(n, buckets, b) };
+        let (start, end) = if buckets >= n {
+            (b, b + 1)
+        } else {
+            bucket(n, buckets, b)
+        };
         let ext = match backend {
             Backend::Scalar => scalar::extremes(x, start, end),
             Backend::Portable => portable::extremes(x, start, end),

@@ -40,7 +40,10 @@
 //! scalar backend, every output satisfies
 //! - EMA, ATR: `|Δ| ≤ 32·(p + 16)·(ε·M + η)`;
 //! - MACD (macd, signal, hist): `|Δ| ≤ 96·(slow + signal + 32)·(ε·M + η)`;
-//! - RSI: `|Δ| ≤ 100 · 64·(p + 16)·ε` (RSI points).
+//! - RSI: `|Δ| ≤ 100 · 64·(p + 16)·(ε + η/D)` RSI points, where `D` is the
+//!   bar's average gain plus average loss (the `η/D` term only matters when
+//!   the averages are subnormal, where roundings are absolute, not
+//!   relative: there RSI itself has few significant bits).
 //!
 //! Why: each block adds a few roundings of size `ε·M`; `|a| < 1` makes old
 //! errors decay by `a^16` per block, so they sum to at most

@@ -1,284 +1,229 @@
-//! AVX2+FMA rolling variance: the block algorithm of the
-//! [module docs](super) with the sliding sums formed by 4-lane
-//! in-register prefix scans, 8 outputs per iteration, and one add per
-//! iteration on each loop-carried chain.
+//! AVX2 backend: the canonical order of `scalar.rs`, four lanes at a time.
+//!
+//! Each region (see [`scalar::region`]) runs a backward in-register suffix
+//! scan of chunk `k` (deviations from `ra` and their squares, fused in one
+//! pass: two independent carry chains) and a forward prefix scan of chunk
+//! `k+1` (deviations from `rb`), which combines each output right away.
+//! The in-register scans use `-0.0` as the shifted-in zero (an exact
+//! identity of `+`), as in `rolling_sum/avx2.rs`:
+//!
+//! - prefix: `t = v + [-0, v0, -0, v2]` (`unpacklo`), then
+//!   `u = t + [-0, -0, t1, t1]`;
+//! - suffix: `t = v + [v1, -0, v3, -0]` (`unpackhi`), then
+//!   `u = t + [t2, t2, -0, -0]`.
+//!
+//! The group total is broadcast and added to the carry off the outputs'
+//! path, so each loop-carried chain is one `vaddpd` per group of four.
+//! Squares are plain `vmulpd` (not fused into the adds), so the results
+//! are bit-identical to the scalar code. Periods above
+//! [`GROUPED_MAX`] and regions too close to the end of the series for
+//! whole vectors use the scalar code.
 #![cfg(target_arch = "x86_64")]
 
 use core::arch::x86_64::*;
 
-use super::{Block, Kernel, Pre, TOL_MEAN};
+use super::GROUPED_MAX;
+use super::scalar;
 use crate::dispatch::Avx2Fma;
 
-/// The AVX2+FMA backend; holding the token proves the features exist.
-pub(crate) struct Avx2(pub(crate) Avx2Fma);
-
-impl Kernel for Avx2 {
-    fn prepass(&self, xs: &[f64], p: usize, r: f64) -> Pre {
-        let _token = self.0;
-        // SAFETY: the `Avx2Fma` token proves AVX2 and FMA are present;
-        // `prepass_avx2` only reads `xs` within its length.
-        unsafe { prepass_avx2(xs, p, r) }
+/// Rolling variance with AVX2; same contract as [`scalar::rolling`].
+pub(crate) fn rolling(_token: Avx2Fma, x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
+    assert!(p >= 1 && p <= x.len() && x.len() == out.len() && ddof < p);
+    if p > GROUPED_MAX {
+        scalar::rolling(x, p, ddof, out);
+        return;
     }
-
-    fn run<const MEAN: bool>(
-        &self,
-        x: &[f64],
-        b: &Block,
-        var: &mut [f64],
-        mean: &mut [f64],
-    ) -> usize {
-        let _token = self.0;
-        debug_assert!(b.s + 1 >= b.p && b.e <= x.len() && var.len() == x.len());
-        debug_assert!(!MEAN || mean.len() == x.len());
-        // SAFETY: the token proves AVX2 and FMA are present; the driver
-        // guarantees `p - 1 <= s < e <= x.len() == var.len()` (and
-        // `mean.len() == x.len()` when `MEAN`), which is all `run_avx2`
-        // needs for its accesses to stay in bounds.
-        unsafe { run_avx2::<MEAN>(x, b, var, mean) }
-    }
+    // SAFETY: the token proves AVX2 and FMA are available; the lengths and
+    // `p <= GROUPED_MAX` were checked just above, which is all
+    // `rolling_avx2` requires.
+    unsafe { rolling_avx2(x, p, ddof, out) }
 }
 
-/// `|v|` lane-wise.
-#[inline(always)]
-fn abs(v: __m256d) -> __m256d {
-    // SAFETY: register-only AVX operations; this helper is only inlined
-    // into `#[target_feature(enable = "avx2,fma")]` functions.
-    unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), v) }
-}
-
-/// Inclusive prefix sum of the 4 lanes: `[a, a+b, a+b+c, a+b+c+d]`.
-#[inline(always)]
-fn scan4(v: __m256d) -> __m256d {
-    // SAFETY: register-only AVX/AVX2 operations, inlined into
-    // `#[target_feature(enable = "avx2,fma")]` functions only.
-    unsafe {
-        let zero = _mm256_setzero_pd();
-        // [0, a, 0, c] added: [a, a+b, c, c+d]
-        let v = _mm256_add_pd(v, _mm256_unpacklo_pd(zero, v));
-        // [0, 0, a+b, a+b] added: the upper half gets the lower total.
-        let t = _mm256_blend_pd::<0b0011>(_mm256_permute4x64_pd::<0b01_01_00_00>(v), zero);
-        _mm256_add_pd(v, t)
-    }
-}
-
-/// Broadcast of lane 3.
-#[inline(always)]
-fn bcast3(v: __m256d) -> __m256d {
-    // SAFETY: register-only AVX2 permute, inlined into AVX2 functions only.
-    unsafe { _mm256_permute4x64_pd::<0xFF>(v) }
-}
-
-/// Horizontal sum of the 4 lanes.
-#[inline(always)]
-fn hsum(v: __m256d) -> f64 {
-    // SAFETY: register-only AVX operations, inlined into AVX2 functions only.
-    unsafe {
-        let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
-        _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
-    }
-}
-
-/// Horizontal minimum of the 4 lanes.
-#[inline(always)]
-fn hmin(v: __m256d) -> f64 {
-    // SAFETY: register-only AVX operations, inlined into AVX2 functions only.
-    unsafe {
-        let s = _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
-        _mm_cvtsd_f64(_mm_min_sd(s, _mm_unpackhi_pd(s, s)))
-    }
-}
-
-/// The block pre-pass (see [`Pre`]).
-///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `p <= xs.len()`.
+///
+/// The CPU must support AVX2 and FMA; `1 <= p <= min(x.len(),
+/// GROUPED_MAX)`, `x.len() == out.len()`, `ddof < p`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn prepass_avx2(xs: &[f64], p: usize, r: f64) -> Pre {
-    let rv = _mm256_set1_pd(r);
-    let ptr = xs.as_ptr();
-    let (mut s1, mut s2, mut l) = (
-        _mm256_setzero_pd(),
-        _mm256_setzero_pd(),
-        _mm256_setzero_pd(),
-    );
-    let mut mn = _mm256_set1_pd(f64::INFINITY);
-    let p4 = p & !3;
-    let (mut t1, mut t2) = (0.0, 0.0);
-    let mut i = 0;
-    while i < p4 {
-        // SAFETY: i + 4 <= p4 <= p <= xs.len().
-        let v = unsafe { _mm256_loadu_pd(ptr.add(i)) };
-        let a = _mm256_sub_pd(v, rv);
-        s1 = _mm256_add_pd(s1, a);
-        s2 = _mm256_fmadd_pd(a, a, s2);
-        l = _mm256_add_pd(l, abs(a));
-        mn = _mm256_min_pd(mn, abs(v));
-        i += 4;
-        if i % (4 * super::CHUNK) == 0 {
-            // One chunk of 64 per lane done: fold it into the totals.
-            t1 += hsum(s1);
-            t2 += hsum(s2);
-            s1 = _mm256_setzero_pd();
-            s2 = _mm256_setzero_pd();
+unsafe fn rolling_avx2(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
+    let n = x.len();
+    let invp = 1.0 / p as f64;
+    let invd = 1.0 / (p - ddof) as f64;
+    let w = p.div_ceil(4) * 4;
+    let c = Consts {
+        top_mask: _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+            _mm256_set1_epi64x(((p - 1) % 4) as i64),
+            _mm256_setr_epi64x(0, 1, 2, 3),
+        )),
+        vinvp: _mm256_set1_pd(invp),
+        vinvd: _mm256_set1_pd(invd),
+        pv: _mm256_set1_pd(p as f64),
+    };
+    let mut buf = [0.0; GROUPED_MAX + 4];
+    let mut s = 0;
+    while s < n {
+        if s + w <= n {
+            // SAFETY: s + 4·⌈p/4⌉ <= n, s is 0 or a multiple of p >= p,
+            // p <= GROUPED_MAX; AVX2 is enabled here.
+            unsafe { region(x, p, out, s, &c, &mut buf) };
+        } else {
+            scalar::region(x, p, out, s, invp, invd, &mut buf);
         }
-    }
-    let (mut s1, mut s2) = (t1 + hsum(s1), t2 + hsum(s2));
-    let mut ls = 0.0;
-    let mut minabs = f64::INFINITY;
-    for &v in &xs[p4..p] {
-        let a = v - r;
-        s1 += a;
-        s2 += a * a;
-        ls += a.abs();
-        minabs = minabs.min(v.abs());
-    }
-    let mut q = _mm256_setzero_pd();
-    let n = xs.len();
-    let mut i = p;
-    while i + 4 <= n {
-        // SAFETY: i + 4 <= n = xs.len().
-        let v = unsafe { _mm256_loadu_pd(ptr.add(i)) };
-        let a = _mm256_sub_pd(v, rv);
-        q = _mm256_fmadd_pd(a, a, q);
-        l = _mm256_add_pd(l, abs(a));
-        mn = _mm256_min_pd(mn, abs(v));
-        i += 4;
-    }
-    let mut q = hsum(q) + s2;
-    ls += hsum(l);
-    minabs = minabs.min(hmin(mn));
-    for &v in &xs[i..] {
-        let a = v - r;
-        q += a * a;
-        ls += a.abs();
-        minabs = minabs.min(v.abs());
-    }
-    Pre {
-        s1,
-        s2,
-        q,
-        l: ls,
-        minabs,
+        s += p;
     }
 }
 
-/// Variance of 4 outputs from their running sums, and the lanes whose
-/// bound rejects them (all-ones lanes).
-#[inline(always)]
-fn finish4(b: &Block, s1: __m256d, s2: __m256d) -> (__m256d, __m256d) {
-    // SAFETY: register-only AVX/FMA operations, inlined into AVX2+FMA
-    // functions only.
-    unsafe {
-        let q = _mm256_mul_pd(_mm256_mul_pd(s1, _mm256_set1_pd(b.invp)), s1);
-        let v = _mm256_sub_pd(s2, q);
-        let var = _mm256_mul_pd(
-            _mm256_max_pd(v, _mm256_setzero_pd()),
-            _mm256_set1_pd(b.invd),
-        );
-        let err = _mm256_fmadd_pd(_mm256_set1_pd(b.e1), abs(s1), _mm256_set1_pd(b.e0));
-        let err = _mm256_fmadd_pd(_mm256_set1_pd(b.e2), q, err);
-        (var, _mm256_cmp_pd::<_CMP_NLE_UQ>(err, v))
-    }
+/// Loop-invariant vectors.
+struct Consts {
+    /// All bits set in lanes `j < (p - 1) % 4`: the valid lanes of the
+    /// suffix scan's top group.
+    top_mask: __m256d,
+    vinvp: __m256d,
+    vinvd: __m256d,
+    pv: __m256d,
 }
 
-/// Mean of 4 outputs, and the lanes whose bound rejects them.
-#[inline(always)]
-fn finish_mean4(b: &Block, s1: __m256d) -> (__m256d, __m256d) {
-    // SAFETY: register-only AVX/FMA operations, inlined into AVX2+FMA
-    // functions only.
-    unsafe {
-        let m = _mm256_fmadd_pd(s1, _mm256_set1_pd(b.invp), _mm256_set1_pd(b.r));
-        let am = abs(m);
-        let err = _mm256_fmadd_pd(_mm256_set1_pd(b.m1), abs(s1), _mm256_set1_pd(b.m0));
-        let err = _mm256_fmadd_pd(_mm256_set1_pd(b.m2), am, err);
-        let rhs = _mm256_mul_pd(
-            _mm256_set1_pd(TOL_MEAN),
-            _mm256_max_pd(_mm256_set1_pd(b.minabs), am),
-        );
-        (m, _mm256_cmp_pd::<_CMP_NLE_UQ>(err, rhs))
-    }
-}
-
-/// Runs the block's outputs (see [`Kernel::run`]).
+/// `[-0, v0, -0, v2] + v`, then `+ [-0, -0, t1, t1]`: canonical prefix4.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `b.p >= 1`,
-/// `b.p - 1 <= b.s < b.e <= x.len()`, `var.len() >= b.e`, and
-/// `mean.len() >= b.e` if `MEAN`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<const MEAN: bool>(
+///
+/// AVX2 must be available.
+#[inline(always)]
+unsafe fn prefix4(v: __m256d, nz: __m256d) -> __m256d {
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
+    unsafe {
+        let t = _mm256_add_pd(v, _mm256_unpacklo_pd(nz, v));
+        let d = _mm256_permute_pd::<0b1111>(t);
+        _mm256_add_pd(t, _mm256_permute2f128_pd::<0x02>(d, nz))
+    }
+}
+
+/// `v + [v1, -0, v3, -0]`, then `+ [t2, t2, -0, -0]`: canonical suffix4.
+///
+/// # Safety
+///
+/// AVX2 must be available.
+#[inline(always)]
+unsafe fn suffix4(v: __m256d, nz: __m256d) -> __m256d {
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
+    unsafe {
+        let t = _mm256_add_pd(v, _mm256_unpackhi_pd(v, nz));
+        let d = _mm256_permute_pd::<0b0000>(t);
+        _mm256_add_pd(t, _mm256_permute2f128_pd::<0x21>(d, nz))
+    }
+}
+
+/// One region `s` (see [`scalar::region`]) with vectors only.
+///
+/// Reads `x[s - p + 1 .. s + w]` and writes `out[s .. s + w]` and
+/// `buf[.. w]`, where `w = 4·⌈p/4⌉`: the lanes past the region hold
+/// scratch values that the next region overwrites before reading.
+///
+/// # Safety
+///
+/// AVX2 must be available; `x.len() == out.len()`, `1 <= p <=
+/// GROUPED_MAX`, `s + 4·⌈p/4⌉ <= x.len()`, and `s` is 0 or `>= p`.
+#[inline(always)]
+unsafe fn region(
     x: &[f64],
-    b: &Block,
-    var: &mut [f64],
-    mean: &mut [f64],
-) -> usize {
-    let (s, e, p) = (b.s, b.e, b.p);
-    let (v, ok) = b.finish(b.s1, b.s2);
-    var[s] = v;
-    if !ok {
-        return s;
-    }
-    if MEAN {
-        let (m, ok) = b.finish_mean(b.s1);
-        mean[s] = m;
-        if !ok {
-            return s;
-        }
-    }
-    let rv = _mm256_set1_pd(b.r);
-    let mut c1 = _mm256_set1_pd(b.s1);
-    let mut c2 = _mm256_set1_pd(b.s2);
+    p: usize,
+    out: &mut [f64],
+    s: usize,
+    c: &Consts,
+    buf: &mut [f64; GROUPED_MAX + 4],
+) {
+    debug_assert!(s + p.div_ceil(4) * 4 <= x.len() && x.len() == out.len());
     let xp = x.as_ptr();
-    let vp = var.as_mut_ptr();
-    let mp = mean.as_mut_ptr();
-    let mut k = s + 1;
-    while k + 8 <= e {
-        // SAFETY: k - p >= s + 1 - p >= 0 and k + 8 <= e <= x.len(), so
-        // x[k-p .. k-p+8] and x[k .. k+8] are in bounds.
-        let (xn0, xn1, xo0, xo1) = unsafe {
-            (
-                _mm256_loadu_pd(xp.add(k)),
-                _mm256_loadu_pd(xp.add(k + 4)),
-                _mm256_loadu_pd(xp.add(k - p)),
-                _mm256_loadu_pd(xp.add(k - p + 4)),
-            )
-        };
-        let (a0, a1) = (_mm256_sub_pd(xn0, rv), _mm256_sub_pd(xn1, rv));
-        let (o0, o1) = (_mm256_sub_pd(xo0, rv), _mm256_sub_pd(xo1, rv));
-        let l10 = scan4(_mm256_sub_pd(a0, o0));
-        let l11 = scan4(_mm256_sub_pd(a1, o1));
-        let l20 = scan4(_mm256_fmsub_pd(a0, a0, _mm256_mul_pd(o0, o0)));
-        let l21 = scan4(_mm256_fmsub_pd(a1, a1, _mm256_mul_pd(o1, o1)));
-        let (t1, t2) = (bcast3(l10), bcast3(l20));
-        let s10 = _mm256_add_pd(c1, l10);
-        let s20 = _mm256_add_pd(c2, l20);
-        let s11 = _mm256_add_pd(_mm256_add_pd(c1, t1), l11);
-        let s21 = _mm256_add_pd(_mm256_add_pd(c2, t2), l21);
-        c1 = _mm256_add_pd(c1, _mm256_add_pd(t1, bcast3(l11)));
-        c2 = _mm256_add_pd(c2, _mm256_add_pd(t2, bcast3(l21)));
-        let (v0, f0) = finish4(b, s10, s20);
-        let (v1, f1) = finish4(b, s11, s21);
-        // SAFETY: k + 8 <= e <= var.len().
-        unsafe {
-            _mm256_storeu_pd(vp.add(k), v0);
-            _mm256_storeu_pd(vp.add(k + 4), v1);
-        }
-        let mut flags = _mm256_movemask_pd(f0) | (_mm256_movemask_pd(f1) << 4);
-        if MEAN {
-            let (m0, g0) = finish_mean4(b, s10);
-            let (m1, g1) = finish_mean4(b, s11);
-            // SAFETY: k + 8 <= e <= mean.len() when MEAN.
+    let op = out.as_mut_ptr();
+    let bp = buf.as_mut_ptr();
+    let (ra, rb, delta) = scalar::refs(x, s);
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
+    let (nz, zero) = unsafe { (_mm256_set1_pd(-0.0), _mm256_setzero_pd()) };
+    if s == 0 {
+        for k in (0..p).step_by(4) {
+            // SAFETY: k + 4 <= 4·⌈p/4⌉ <= min(out.len(), GROUPED_MAX + 4)
+            // (caller's contract), so both stores are in bounds.
             unsafe {
-                _mm256_storeu_pd(mp.add(k), m0);
-                _mm256_storeu_pd(mp.add(k + 4), m1);
+                _mm256_storeu_pd(op.add(k), nz);
+                _mm256_storeu_pd(bp.add(k), nz);
             }
-            flags |= _mm256_movemask_pd(g0) | (_mm256_movemask_pd(g1) << 4);
         }
-        if flags != 0 {
-            return k + flags.trailing_zeros() as usize;
+    } else {
+        // Suffix scan of y[t] = x[s - p + 1 + t] - ra (y[t] = -0 for
+        // t >= p - 1), groups aligned to t = 0 mod 4, walked backward.
+        let y0 = s + 1 - p;
+        // SAFETY: register-only intrinsics; the caller guarantees AVX2.
+        let (rav, mut c1, mut c2) = unsafe { (_mm256_set1_pd(ra), nz, nz) };
+        let mut k = (p - 1) / 4 * 4;
+        let mut top = true;
+        loop {
+            // SAFETY: reads x[y0 + k .. y0 + k + 4]: y0 >= 1 and
+            // y0 + k + 4 <= s + 1 - p + 4·⌈p/4⌉ <= s + 4·⌈p/4⌉ <= x.len()
+            // (k <= 4·⌈p/4⌉ - 4 and p >= 1); writes out[s + k .. s + k + 4]
+            // (in bounds by the same inequality) and buf[k .. k + 4]
+            // (k + 4 <= 4·⌈p/4⌉ <= GROUPED_MAX + 4).
+            unsafe {
+                let mut a = _mm256_sub_pd(_mm256_loadu_pd(xp.add(y0 + k)), rav);
+                if top {
+                    a = _mm256_blendv_pd(nz, a, c.top_mask);
+                    top = false;
+                }
+                let sq = _mm256_mul_pd(a, a);
+                let u1 = suffix4(a, nz);
+                let u2 = suffix4(sq, nz);
+                _mm256_storeu_pd(bp.add(k), _mm256_add_pd(c1, u1));
+                _mm256_storeu_pd(op.add(s + k), _mm256_add_pd(c2, u2));
+                c1 = _mm256_add_pd(c1, _mm256_permute4x64_pd::<0x00>(u1));
+                c2 = _mm256_add_pd(c2, _mm256_permute4x64_pd::<0x00>(u2));
+            }
+            if k == 0 {
+                break;
+            }
+            k -= 4;
         }
-        k += 8;
     }
-    let (s1, s2) = (_mm256_cvtsd_f64(c1), _mm256_cvtsd_f64(c2));
-    super::scalar::run_from::<MEAN>(x, b, k, s1, s2, var, mean)
+    // Prefix scan of x[s + t] - rb, combined with the suffix sums; the
+    // lanes past p see scratch, which only affects lanes past p.
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
+    let (rbv, dv, four, mut nbv, mut c1, mut c2) = unsafe {
+        (
+            _mm256_set1_pd(rb),
+            _mm256_set1_pd(delta),
+            _mm256_set1_pd(4.0),
+            _mm256_setr_pd(1.0, 2.0, 3.0, 4.0),
+            nz,
+            nz,
+        )
+    };
+    let mut k = 0;
+    while k < p {
+        // SAFETY: k < p and k is a multiple of 4, so k + 4 <= 4·⌈p/4⌉:
+        // x[s + k .. s + k + 4] and out[s + k .. s + k + 4] are in bounds
+        // (s + 4·⌈p/4⌉ <= x.len() == out.len()), buf[k .. k + 4] too
+        // (4·⌈p/4⌉ <= GROUPED_MAX + 4).
+        unsafe {
+            let b = _mm256_sub_pd(_mm256_loadu_pd(xp.add(s + k)), rbv);
+            let sq = _mm256_mul_pd(b, b);
+            let u1 = prefix4(b, nz);
+            let u2 = prefix4(sq, nz);
+            let s1b = _mm256_add_pd(c1, u1);
+            let s2b = _mm256_add_pd(c2, u2);
+            c1 = _mm256_add_pd(c1, _mm256_permute4x64_pd::<0xFF>(u1));
+            c2 = _mm256_add_pd(c2, _mm256_permute4x64_pd::<0xFF>(u2));
+            // d = 0 where t = p - 1 (the window is chunk k + 1 alone).
+            let d = _mm256_andnot_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(nbv, c.pv), dv);
+            let nd = _mm256_mul_pd(nbv, d);
+            let s1 = _mm256_add_pd(_mm256_add_pd(_mm256_loadu_pd(bp.add(k)), s1b), nd);
+            let s2 = _mm256_add_pd(
+                _mm256_add_pd(_mm256_loadu_pd(op.add(s + k)), s2b),
+                _mm256_mul_pd(d, _mm256_add_pd(_mm256_add_pd(s1b, s1b), nd)),
+            );
+            let v = _mm256_sub_pd(s2, _mm256_mul_pd(_mm256_mul_pd(s1, c.vinvp), s1));
+            // max(0, v) keeps a NaN v (it returns the second operand when
+            // the compare is false); + 0 turns -0 into +0.
+            let r = _mm256_mul_pd(_mm256_add_pd(_mm256_max_pd(zero, v), zero), c.vinvd);
+            _mm256_storeu_pd(op.add(s + k), r);
+            nbv = _mm256_add_pd(nbv, four);
+        }
+        k += 4;
+    }
 }
