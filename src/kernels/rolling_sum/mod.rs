@@ -104,6 +104,9 @@ use crate::error::{Result, check_len, check_period};
 /// Periods up to this are summed directly, window by window.
 pub const DIRECT_MAX_PERIOD: usize = 8;
 
+/// Periods `DIRECT_MAX_PERIOD < p <=` this use the doubling path.
+pub const DOUBLING_MAX_PERIOD: usize = 31;
+
 /// The scans restart from zero every `SUB` elements (a multiple of 4).
 pub const SUB: usize = 256;
 
