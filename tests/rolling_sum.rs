@@ -367,7 +367,10 @@ fn random_walk_1e7() {
 /// bit-identical to scalar and within the bound.
 #[test]
 fn doubling_periods_every_alignment() {
-    for (ki, kind) in [Kind::RandomWalk, Kind::JumpThenCalm, Kind::LargeOffset].into_iter().enumerate() {
+    for (ki, kind) in [Kind::RandomWalk, Kind::JumpThenCalm, Kind::LargeOffset]
+        .into_iter()
+        .enumerate()
+    {
         let base = series(kind, 600, 40 + ki as u64);
         for p in 8..=33usize {
             let lens = (p..=p + 14).chain([517]);
@@ -404,7 +407,13 @@ fn huge_values_outside_the_window_leave_no_trace() {
     for p in [3usize, 5, 8, 9, 13, 16, 20, 31, 32, 200, 300] {
         let n = 4 * p + 50;
         let x: Vec<f64> = (0..n)
-            .map(|i| if i % (2 * p) < 3 { 1e20 } else { (i % 7) as f64 + 1.0 })
+            .map(|i| {
+                if i % (2 * p) < 3 {
+                    1e20
+                } else {
+                    (i % 7) as f64 + 1.0
+                }
+            })
             .collect();
         for b in Backend::available() {
             let out = run(rolling_sum, b, &x, p);

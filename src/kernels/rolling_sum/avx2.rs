@@ -138,13 +138,9 @@ unsafe fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64])
     let mis = (out.as_ptr() as usize / 8).wrapping_add(P - 1) % 4;
     let first = P - 1 + (4 - mis) % 4;
     // Outputs P - 1 .. first (and, below, the tail): from the definition.
-    for i in P - 1..first.min(n) {
-        out[i] = scalar::doubling_one::<MEAN>(x, P, i);
-    }
+    scalar::doubling_some::<MEAN>(x, P, out, P - 1, first.min(n));
     if first + 4 > n {
-        for i in first.min(n)..n {
-            out[i] = scalar::doubling_one::<MEAN>(x, P, i);
-        }
+        scalar::doubling_some::<MEAN>(x, P, out, first.min(n), n);
         return;
     }
     let xp = x.as_ptr();
@@ -160,7 +156,10 @@ unsafe fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64])
         // SAFETY: 3 <= j and j + 4 <= n, so the loads read x[j - 3 .. j + 4]
         // in bounds; register-only arithmetic otherwise.
         let (s4, s8, top) = unsafe {
-            let a = _mm256_add_pd(_mm256_loadu_pd(xp.add(j - 3)), _mm256_loadu_pd(xp.add(j - 2)));
+            let a = _mm256_add_pd(
+                _mm256_loadu_pd(xp.add(j - 3)),
+                _mm256_loadu_pd(xp.add(j - 2)),
+            );
             let c = _mm256_add_pd(_mm256_loadu_pd(xp.add(j - 1)), _mm256_loadu_pd(xp.add(j)));
             let s4 = _mm256_add_pd(a, c);
             let s8 = _mm256_add_pd(h4[0], s4);
@@ -205,9 +204,7 @@ unsafe fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64])
         h8 = [s8, h8[0], h8[1], h8[2], h8[3], h8[4], h8[5], h8[6]];
         j += 4;
     }
-    for i in j..n {
-        out[i] = scalar::doubling_one::<MEAN>(x, P, i);
-    }
+    scalar::doubling_some::<MEAN>(x, P, out, j, n);
 }
 
 /// `[-0, v0, -0, v2] + v`, then `+ [-0, -0, t1, t1]`: canonical prefix4.

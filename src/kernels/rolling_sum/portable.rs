@@ -95,9 +95,7 @@ fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
         h8 = [s8, h8[0], h8[1], h8[2], h8[3], h8[4], h8[5], h8[6]];
         j += 4;
     }
-    for i in j.max(first)..n {
-        out[i] = scalar::doubling_one::<MEAN>(x, P, i);
-    }
+    scalar::doubling_some::<MEAN>(x, P, out, j.max(first), n);
 }
 
 #[inline(always)]

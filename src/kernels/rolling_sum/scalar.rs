@@ -5,8 +5,9 @@
 //! evaluate four of these formulas per instruction; wherever they cannot
 //! (short tails, the last partial region) they call these functions.
 //!
-//! See the module docs of [`super`] for the algorithm. The building
-//! blocks, for a group of four values `v0..v3` (the "zero" used by the
+//! See the module docs of [`super`] for the algorithm. The doubling path
+//! (`9 <= p <= 31`) is defined by [`doubling_one`]. The chunked path's
+//! building blocks, for a group of four values `v0..v3` (the "zero" used by the
 //! vector code is `-0.0`, which is an exact identity of `+`, so it does
 //! not appear here):
 //!
@@ -116,6 +117,19 @@ pub(crate) fn doubling_one<const MEAN: bool>(x: &[f64], p: usize, i: usize) -> f
     if MEAN { acc * (1.0 / p as f64) } else { acc }
 }
 
+/// [`doubling_one`] for the outputs `from..to`.
+pub(crate) fn doubling_some<const MEAN: bool>(
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+    from: usize,
+    to: usize,
+) {
+    for (i, o) in out[from..to].iter_mut().enumerate() {
+        *o = doubling_one::<MEAN>(x, p, from + i);
+    }
+}
+
 /// Ring length of the doubling path's level histories (a power of two
 /// `>= DOUBLING_MAX_PERIOD`).
 const RING: usize = 32;
@@ -138,7 +152,7 @@ pub(crate) fn doubling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
             let h = 1usize << (b - 1);
             let old = ring[b - 3][j.wrapping_sub(h) & m];
             ring[b - 3][j & m] = s;
-            s = old + s;
+            s += old;
         }
         if j + 1 >= p {
             let mut acc = s;
