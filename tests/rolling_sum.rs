@@ -359,3 +359,71 @@ fn random_walk_1e7() {
     let mut r = Rng::new(1);
     let _ = r.unit();
 }
+
+/// The doubling path (periods 9..=31) and its neighbours: every backend,
+/// every start offset of `x` and of the output buffer (the AVX2 path
+/// aligns its stores to the output, so each offset changes which outputs
+/// take the head/tail code), lengths from `p` to `p + 14` and a long one;
+/// bit-identical to scalar and within the bound.
+#[test]
+fn doubling_periods_every_alignment() {
+    for (ki, kind) in [Kind::RandomWalk, Kind::JumpThenCalm, Kind::LargeOffset]
+        .into_iter()
+        .enumerate()
+    {
+        let base = series(kind, 600, 40 + ki as u64);
+        for p in 8..=33usize {
+            let lens = (p..=p + 14).chain([517]);
+            for len in lens {
+                for xo in 0..2 {
+                    let x = &base[xo..xo + len];
+                    for (name, k, mean) in KERNELS {
+                        let reference = run(k, Backend::Scalar, x, p);
+                        check(x, p, &reference, mean, usize::MAX)
+                            .unwrap_or_else(|e| panic!("{kind:?} {name} p {p} len {len}: {e}"));
+                        for b in Backend::available() {
+                            for oo in 0..4 {
+                                let mut buf = vec![7.0; len + oo];
+                                k(b, x, p, &mut buf[oo..]).unwrap();
+                                assert!(
+                                    same_bits(&buf[oo..], &reference),
+                                    "{kind:?} {name} {b} p {p} len {len} x+{xo} out+{oo}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Locality: windows that do not contain the huge values give exactly the
+/// (integer, exactly representable) sum of their own values, whatever the
+/// period's path; a design that subtracts values which left the window
+/// (or adds values outside it) would lose them under 1e20.
+#[test]
+fn huge_values_outside_the_window_leave_no_trace() {
+    for p in [3usize, 5, 8, 9, 13, 16, 20, 31, 32, 200, 300] {
+        let n = 4 * p + 50;
+        let x: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % (2 * p) < 3 {
+                    1e20
+                } else {
+                    (i % 7) as f64 + 1.0
+                }
+            })
+            .collect();
+        for b in Backend::available() {
+            let out = run(rolling_sum, b, &x, p);
+            for i in p - 1..n {
+                let w = &x[i + 1 - p..=i];
+                if w.iter().all(|&v| v < 1e10) {
+                    let exact: f64 = w.iter().sum();
+                    assert_eq!(out[i], exact, "{b} p {p} i {i}");
+                }
+            }
+        }
+    }
+}

@@ -16,7 +16,7 @@
 use core::arch::x86_64::*;
 
 use super::scalar;
-use super::{DIRECT_MAX_PERIOD, SUB};
+use super::{DIRECT_MAX_PERIOD, DOUBLING_MAX_PERIOD, SUB};
 use crate::dispatch::Avx2Fma;
 
 /// Rolling sum (or mean) with AVX2; same contract as
@@ -37,6 +37,20 @@ unsafe fn rolling_avx2<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     if p <= DIRECT_MAX_PERIOD {
         // SAFETY: same contract, and the features are enabled here.
         unsafe { direct::<MEAN>(x, p, out) };
+        return;
+    }
+    if p <= DOUBLING_MAX_PERIOD {
+        macro_rules! by_period {
+            ($($q:literal)*) => {
+                match p {
+                    // SAFETY: same contract, with P == p in
+                    // DIRECT_MAX_PERIOD + 1 ..= DOUBLING_MAX_PERIOD.
+                    $($q => unsafe { doubling::<MEAN, $q>(x, out) },)*
+                    _ => unreachable!("doubling range is 9..=31"),
+                }
+            };
+        }
+        by_period!(9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
         return;
     }
     let n = x.len();
@@ -92,6 +106,105 @@ unsafe fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
         i += 4;
     }
     scalar::direct::<MEAN>(x, p, out, i);
+}
+
+/// The doubling path (see [`scalar::doubling`]) for the period `P`,
+/// four positions per step, every history in registers.
+///
+/// Positions `j` advance by 4 from `j0 >= 3`, in the residue class mod 4
+/// that makes the output stores 32-byte aligned. Per step: `block(2, ·)`
+/// from four overlapping loads of `x`; `block(3, j) = block(2, j - 4) +
+/// block(2, j)` and `block(4, j) = block(3, j - 8) + block(3, j)` with the
+/// earlier vectors kept in (register) arrays `h4`, `h8` of the last 8
+/// steps; from the first step at or after `P - 1` on, the window's
+/// blocks are added (`off / 4` steps back, or loaded from `x` for the
+/// blocks of 2 and 1) and stored. The at most 3 outputs before the first
+/// step and after the last use [`scalar::doubling_one`].
+///
+/// (A ring of histories in memory, for longer periods, was measured 2x
+/// slower: the loads of vectors stored one or two steps earlier stall.)
+///
+/// # Safety
+///
+/// AVX2 must be available; `x.len() == out.len()` and
+/// `DIRECT_MAX_PERIOD < P <= min(DOUBLING_MAX_PERIOD, x.len())`.
+#[inline(always)]
+unsafe fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
+    const { assert!(P > DIRECT_MAX_PERIOD && P <= DOUBLING_MAX_PERIOD && P < 32) };
+    let l = scalar::level(P);
+    let n = x.len();
+    // First output position whose store is 32-byte aligned (out is
+    // 8-aligned, so one of P - 1 ..= P + 2).
+    let mis = (out.as_ptr() as usize / 8).wrapping_add(P - 1) % 4;
+    let first = P - 1 + (4 - mis) % 4;
+    // Outputs P - 1 .. first (and, below, the tail): from the definition.
+    scalar::doubling_some::<MEAN>(x, P, out, P - 1, first.min(n));
+    if first + 4 > n {
+        scalar::doubling_some::<MEAN>(x, P, out, first.min(n), n);
+        return;
+    }
+    let xp = x.as_ptr();
+    let op = out.as_mut_ptr();
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
+    let (nz, vinv) = unsafe { (_mm256_set1_pd(-0.0), _mm256_set1_pd(1.0 / P as f64)) };
+    // h4[t] = block(2, j - 4(t+1)), h8[t] = block(3, j - 4(t+1)); entries
+    // for positions before j0 hold -0 and are never used for an output.
+    let mut h4 = [nz; 8];
+    let mut h8 = [nz; 8];
+    let mut j = 3 + (first - 3) % 4;
+    while j + 4 <= n {
+        // SAFETY: 3 <= j and j + 4 <= n, so the loads read x[j - 3 .. j + 4]
+        // in bounds; register-only arithmetic otherwise.
+        let (s4, s8, top) = unsafe {
+            let a = _mm256_add_pd(
+                _mm256_loadu_pd(xp.add(j - 3)),
+                _mm256_loadu_pd(xp.add(j - 2)),
+            );
+            let c = _mm256_add_pd(_mm256_loadu_pd(xp.add(j - 1)), _mm256_loadu_pd(xp.add(j)));
+            let s4 = _mm256_add_pd(a, c);
+            let s8 = _mm256_add_pd(h4[0], s4);
+            let top = if l == 4 { _mm256_add_pd(h8[1], s8) } else { s8 };
+            (s4, s8, top)
+        };
+        if j >= first {
+            // SAFETY: j >= P - 1; every history used is off / 4 <= 6 < 8
+            // steps back; the x loads read x[j - off - 1 .. j - off + 4] with
+            // j - off - 1 >= j + 1 - P >= 0 and j - off + 4 <= j + 4 <= n; the
+            // store writes out[j .. j + 4], in bounds and 32-byte aligned
+            // (j ≡ first mod 4).
+            unsafe {
+                let mut acc = top;
+                let mut off = 1usize << l;
+                if l == 4 && P & 8 != 0 {
+                    acc = _mm256_add_pd(acc, h8[off / 4 - 1]);
+                    off += 8;
+                }
+                if P & 4 != 0 {
+                    acc = _mm256_add_pd(acc, h4[off / 4 - 1]);
+                    off += 4;
+                }
+                if P & 2 != 0 {
+                    let t = _mm256_add_pd(
+                        _mm256_loadu_pd(xp.add(j - off - 1)),
+                        _mm256_loadu_pd(xp.add(j - off)),
+                    );
+                    acc = _mm256_add_pd(acc, t);
+                    off += 2;
+                }
+                if P & 1 != 0 {
+                    acc = _mm256_add_pd(acc, _mm256_loadu_pd(xp.add(j - off)));
+                }
+                if MEAN {
+                    acc = _mm256_mul_pd(acc, vinv);
+                }
+                _mm256_store_pd(op.add(j), acc);
+            }
+        }
+        h4 = [s4, h4[0], h4[1], h4[2], h4[3], h4[4], h4[5], h4[6]];
+        h8 = [s8, h8[0], h8[1], h8[2], h8[3], h8[4], h8[5], h8[6]];
+        j += 4;
+    }
+    scalar::doubling_some::<MEAN>(x, P, out, j, n);
 }
 
 /// `[-0, v0, -0, v2] + v`, then `+ [-0, -0, t1, t1]`: canonical prefix4.

@@ -35,6 +35,20 @@
 //! to right (four windows per vector instruction); that is cheaper than two
 //! scans and just as local.
 //!
+//! For `DIRECT_MAX_PERIOD < p <=` [`DOUBLING_MAX_PERIOD`] (= 31) the window
+//! is cut, from its newest end, into one power-of-two block per set bit of
+//! `p`, largest first (`20 = 16 + 4`: `x[i-15..=i]` and `x[i-19..=i-16]`),
+//! each block summed along a balanced binary tree; `out = ((B₁ + B₂) +
+//! B₃) + ...`. The block sums of every position are built incrementally:
+//! `block(2, j) = (x[j-3] + x[j-2]) + (x[j-1] + x[j])` from four
+//! overlapping loads, `block(b, j) = block(b-1, j - 2^(b-1)) + block(b-1,
+//! j)` from the vector computed `2^(b-3)` steps earlier. That is about six
+//! vertical adds per four outputs, no shuffles and no second pass, with
+//! every earlier vector kept in registers (a ring of them in memory, which
+//! longer periods would need, measured twice as slow: loads of vectors
+//! stored one or two steps earlier stall). Longer periods use the chunked
+//! scans above.
+//!
 //! Because every partial sum only ever contains values of the window
 //! (and every addition is of two such partials), the error of an output
 //! depends only on its own window: there is no drift along the series, no
@@ -42,18 +56,37 @@
 //! nothing to reset after a jump. The suggested design (a sliding
 //! sum about a per-block reference) bounds the error by the *block's*
 //! history instead, which fails the bound below for a window of small
-//! values right after large ones (e.g. `[1e20, 1, 1]` with `p = 2`). The
-//! price is a second scan over each chunk (still in L1): measured on a
-//! shared 2-core Zen 3, SMA(20) is about 1.9x the plain sliding loop at
-//! n = 1e4 and on par at n = 1e6, where both are close to the time of a
-//! plain copy of the same bytes (memory-bound), short of the issue's
-//! 2.5x / 1.8x targets.
+//! values right after large ones (e.g. `[1e20, 1, 1]` with `p = 2`).
+//!
+//! # Measured speed
+//!
+//! Criterion medians (`cargo bench --bench rolling_sum`), one thread, on
+//! a shared, noisy 2-core Zen 3 VM; two runs, all ids of a run measured
+//! together. `plain` is `s += x[i] - x[i-p]; out[i] = s / p`, `copy` a
+//! plain copy of the same bytes:
+//!
+//! | SMA          | scalar  | portable | AVX2    | plain   | copy    | AVX2 vs plain |
+//! |--------------|---------|----------|---------|---------|---------|---------------|
+//! | p=20, n=1e4  | 100/74 µs | 18/13 µs | 8.1/6.6 µs | 31/23 µs | 4.1/3.5 µs | 3.8x / 3.5x |
+//! | p=20, n=1e6  | 10.3/13.3 ms | 2.7/2.6 ms | 1.59/1.91 ms | 3.36/2.89 ms | 1.43/1.87 ms | 2.1x / 1.5x |
+//! | p=200, n=1e4 | 47/46 µs | 50/43 µs | 18/12 µs | 32/24 µs | 3.6/3.0 µs | 1.75x / 1.9x |
+//! | p=200, n=1e6 | 9.7/6.8 ms | 8.4/5.5 ms | 4.7/3.5 ms | 3.6/2.9 ms | 1.9/1.4 ms | 0.8x / 0.8x |
+//!
+//! A third run of SMA(20) at n = 1e6 gave AVX2 1.14 ms, plain 1.99 ms
+//! (1.74x), copy 0.91 ms. So SMA(20) meets the 2.5x target at 1e4; at 1e6
+//! it runs at 1.0-1.25x the time of a copy and its ratio to the plain
+//! loop (1.5-2.1x) follows how memory-bound the machine is at the moment
+//! (the plain loop is compute-bound and does not slow down with it). The
+//! 16 MB of x and out stay in L3; non-temporal stores were tried and were
+//! slower at 1e5-1e6. Periods `>= 32` use the chunked scans, about 1.5-2x
+//! the plain loop at 1e4 and slower than it at 1e6.
 //!
 //! # Error bound
 //!
 //! Let `W` be an output's window, `S = Σ_W x` computed exactly, and
 //! `A = Σ_W |x|`. Every output is a sum of the window's values along a
-//! binary tree of depth at most `D = 72 + ⌈p/256⌉` (direct path: `p - 1`),
+//! binary tree of depth at most `D = 72 + ⌈p/256⌉` (direct path: `p - 1`;
+//! doubling path: `2·⌊log₂ p⌋ <= 8`),
 //! so, as long as no partial sum overflows,
 //!
 //! - rolling sum: `|out - S| <= D·2⁻⁵³·A`,
@@ -90,9 +123,11 @@
 //!
 //! Scalar, portable and AVX2 perform the same additions in the same order
 //! (defined in `scalar.rs`), so **every output is bit-identical across
-//! backends**. The portable backend vectorizes the direct path with
-//! `wide::f64x4`; its scans reuse the scalar code (`wide` has no
-//! cross-lane shuffles to build the in-register scan).
+//! backends** (the doubling path's vector code evaluates its head and
+//! tail outputs with the scalar definition, so the alignment of `out`
+//! does not matter either). The portable backend vectorizes the direct
+//! and doubling paths with `wide::f64x4`; its scans reuse the scalar code
+//! (`wide` has no cross-lane shuffles to build the in-register scan).
 
 mod avx2;
 mod portable;
@@ -103,6 +138,9 @@ use crate::error::{Result, check_len, check_period};
 
 /// Periods up to this are summed directly, window by window.
 pub const DIRECT_MAX_PERIOD: usize = 8;
+
+/// Periods `DIRECT_MAX_PERIOD < p <=` this use the doubling path.
+pub const DOUBLING_MAX_PERIOD: usize = 31;
 
 /// The scans restart from zero every `SUB` elements (a multiple of 4).
 pub const SUB: usize = 256;

@@ -5,8 +5,9 @@
 //! evaluate four of these formulas per instruction; wherever they cannot
 //! (short tails, the last partial region) they call these functions.
 //!
-//! See the module docs of [`super`] for the algorithm. The building
-//! blocks, for a group of four values `v0..v3` (the "zero" used by the
+//! See the module docs of [`super`] for the algorithm. The doubling path
+//! (`9 <= p <= 31`) is defined by [`doubling_one`]. The chunked path's
+//! building blocks, for a group of four values `v0..v3` (the "zero" used by the
 //! vector code is `-0.0`, which is an exact identity of `+`, so it does
 //! not appear here):
 //!
@@ -23,7 +24,7 @@
 //!   output is `base + local`, where `base` is the running sum of the
 //!   already processed sub-blocks' totals.
 
-use super::{DIRECT_MAX_PERIOD, SUB};
+use super::{DIRECT_MAX_PERIOD, DOUBLING_MAX_PERIOD, SUB};
 
 /// Prefix sums of a group of four, in the canonical order.
 #[inline(always)]
@@ -52,6 +53,10 @@ pub(crate) fn rolling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
         direct::<MEAN>(x, p, out, p - 1);
         return;
     }
+    if p <= DOUBLING_MAX_PERIOD {
+        doubling::<MEAN>(x, p, out);
+        return;
+    }
     let inv = 1.0 / p as f64;
     let mut s = 0;
     while s < x.len() {
@@ -71,6 +76,102 @@ pub(crate) fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], fro
             s += v;
         }
         out[i] = if MEAN { s * inv } else { s };
+    }
+}
+
+/// `⌊log₂ p⌋` (`p >= 1`): the largest block of the doubling path is
+/// `2^level(p)` values.
+#[inline(always)]
+pub(crate) fn level(p: usize) -> usize {
+    (usize::BITS - 1 - p.leading_zeros()) as usize
+}
+
+/// The canonical sum of the `2^b` values `x[j + 1 - 2^b ..= j]`: a
+/// balanced binary tree, `block(b, j) = block(b-1, j - 2^(b-1)) +
+/// block(b-1, j)`, with `block(0, j) = x[j]`.
+fn block(x: &[f64], b: usize, j: usize) -> f64 {
+    if b == 0 {
+        x[j]
+    } else {
+        let h = 1 << (b - 1);
+        block(x, b - 1, j - h) + block(x, b - 1, j)
+    }
+}
+
+/// The doubling path's output `i` (`DIRECT_MAX_PERIOD < p <=
+/// DOUBLING_MAX_PERIOD`, `i >= p - 1`), evaluated straight from its
+/// definition: the window is cut, from its newest end, into one block per
+/// set bit of `p`, largest first; `acc` starts as the largest block and
+/// adds the others in that order. The vector paths use this for their
+/// few head and tail outputs.
+pub(crate) fn doubling_one<const MEAN: bool>(x: &[f64], p: usize, i: usize) -> f64 {
+    let l = level(p);
+    let mut acc = block(x, l, i);
+    let mut off = 1 << l;
+    for b in (0..l).rev() {
+        if p >> b & 1 == 1 {
+            acc += block(x, b, i - off);
+            off += 1 << b;
+        }
+    }
+    if MEAN { acc * (1.0 / p as f64) } else { acc }
+}
+
+/// [`doubling_one`] for the outputs `from..to`.
+pub(crate) fn doubling_some<const MEAN: bool>(
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+    from: usize,
+    to: usize,
+) {
+    for (i, o) in out[from..to].iter_mut().enumerate() {
+        *o = doubling_one::<MEAN>(x, p, from + i);
+    }
+}
+
+/// Ring length of the doubling path's level histories (a power of two
+/// `>= DOUBLING_MAX_PERIOD`).
+const RING: usize = 32;
+
+/// The doubling path (`DIRECT_MAX_PERIOD < p <= DOUBLING_MAX_PERIOD`): the
+/// same sums as [`doubling_one`], computed incrementally. For every
+/// position `j >= 3`, `block(2, j)` is summed from `x`, and `block(b, j)`
+/// for `b = 3 ..= level(p)` is `block(b-1, j - 2^(b-1)) + block(b-1, j)`,
+/// the first term taken from a ring of earlier positions.
+pub(crate) fn doubling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
+    debug_assert!(p > DIRECT_MAX_PERIOD && p <= DOUBLING_MAX_PERIOD && p <= x.len());
+    let l = level(p);
+    let inv = 1.0 / p as f64;
+    let m = RING - 1;
+    // ring[b - 2][j % RING] = block(b, j) for b = 2 ..= l - 1.
+    let mut ring = [[0.0f64; RING]; 2];
+    for j in 3..x.len() {
+        let mut s = (x[j - 3] + x[j - 2]) + (x[j - 1] + x[j]);
+        for b in 3..=l {
+            let h = 1usize << (b - 1);
+            let old = ring[b - 3][j.wrapping_sub(h) & m];
+            ring[b - 3][j & m] = s;
+            s += old;
+        }
+        if j + 1 >= p {
+            let mut acc = s;
+            let mut off = 1 << l;
+            for b in (2..l).rev() {
+                if p >> b & 1 == 1 {
+                    acc += ring[b - 2][(j - off) & m];
+                    off += 1 << b;
+                }
+            }
+            if p & 2 != 0 {
+                acc += x[j - off - 1] + x[j - off];
+                off += 2;
+            }
+            if p & 1 != 0 {
+                acc += x[j - off];
+            }
+            out[j] = if MEAN { acc * inv } else { acc };
+        }
     }
 }
 
