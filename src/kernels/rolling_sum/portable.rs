@@ -78,8 +78,11 @@ fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
                 acc += h4[off / 4 - 1];
                 off += 4;
             }
-            let w = j - off;
             if P & 2 != 0 {
+                // Only here is `off <= P - 2 < j` guaranteed (with the
+                // 2-bit set); computing it unconditionally underflowed for
+                // periods that are multiples of 4 (found by the fuzzer).
+                let w = j - off;
                 acc += load(&x[w - 1..w + 3]) + load(&x[w..w + 4]);
                 off += 2;
             }
