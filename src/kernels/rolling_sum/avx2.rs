@@ -213,7 +213,7 @@ unsafe fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64])
 ///
 /// AVX2 must be available.
 #[inline(always)]
-unsafe fn prefix4(v: __m256d, nz: __m256d) -> __m256d {
+pub(crate) unsafe fn prefix4(v: __m256d, nz: __m256d) -> __m256d {
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
     unsafe {
         let t = _mm256_add_pd(v, _mm256_unpacklo_pd(nz, v));
@@ -228,7 +228,7 @@ unsafe fn prefix4(v: __m256d, nz: __m256d) -> __m256d {
 ///
 /// AVX2 must be available.
 #[inline(always)]
-unsafe fn suffix4(v: __m256d, nz: __m256d) -> __m256d {
+pub(crate) unsafe fn suffix4(v: __m256d, nz: __m256d) -> __m256d {
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
     unsafe {
         let t = _mm256_add_pd(v, _mm256_unpackhi_pd(v, nz));

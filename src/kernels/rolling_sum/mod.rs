@@ -129,9 +129,9 @@
 //! and doubling paths with `wide::f64x4`; its scans reuse the scalar code
 //! (`wide` has no cross-lane shuffles to build the in-register scan).
 
-mod avx2;
+pub(crate) mod avx2;
 mod portable;
-mod scalar;
+pub(crate) mod scalar;
 
 use crate::Backend;
 use crate::error::{Result, check_len, check_period};

@@ -82,35 +82,8 @@ struct Consts {
     pv: __m256d,
 }
 
-/// `[-0, v0, -0, v2] + v`, then `+ [-0, -0, t1, t1]`: canonical prefix4.
-///
-/// # Safety
-///
-/// AVX2 must be available.
-#[inline(always)]
-unsafe fn prefix4(v: __m256d, nz: __m256d) -> __m256d {
-    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
-    unsafe {
-        let t = _mm256_add_pd(v, _mm256_unpacklo_pd(nz, v));
-        let d = _mm256_permute_pd::<0b1111>(t);
-        _mm256_add_pd(t, _mm256_permute2f128_pd::<0x02>(d, nz))
-    }
-}
-
-/// `v + [v1, -0, v3, -0]`, then `+ [t2, t2, -0, -0]`: canonical suffix4.
-///
-/// # Safety
-///
-/// AVX2 must be available.
-#[inline(always)]
-unsafe fn suffix4(v: __m256d, nz: __m256d) -> __m256d {
-    // SAFETY: register-only intrinsics; the caller guarantees AVX2.
-    unsafe {
-        let t = _mm256_add_pd(v, _mm256_unpackhi_pd(v, nz));
-        let d = _mm256_permute_pd::<0b0000>(t);
-        _mm256_add_pd(t, _mm256_permute2f128_pd::<0x21>(d, nz))
-    }
-}
+// The in-register group scans are the SMA kernel's (same canonical order).
+use crate::kernels::rolling_sum::avx2::{prefix4, suffix4};
 
 /// One region `s` (see [`scalar::region`]) with vectors only.
 ///

@@ -25,21 +25,9 @@ use super::GROUPED_MAX;
 /// Outputs of the long-period path are produced in pieces of this many.
 pub(crate) const PIECE: usize = 256;
 
-/// Prefix sums of a group of four, in the canonical order.
-#[inline(always)]
-pub(crate) fn prefix4(v: [f64; 4]) -> [f64; 4] {
-    let t1 = v[0] + v[1];
-    let t3 = v[2] + v[3];
-    [v[0], t1, v[2] + t1, t3 + t1]
-}
-
-/// Suffix sums of a group of four, in the canonical order.
-#[inline(always)]
-pub(crate) fn suffix4(v: [f64; 4]) -> [f64; 4] {
-    let t0 = v[0] + v[1];
-    let t2 = v[2] + v[3];
-    [t0 + t2, v[1] + t2, t2, v[3]]
-}
+/// The group scans are the SMA kernel's, so both families sum a group of
+/// four in one canonical order.
+pub(crate) use crate::kernels::rolling_sum::scalar::{prefix4, suffix4};
 
 /// Variance from the window's shifted sums: `V = S2 - (S1·(1/p))·S1`,
 /// clamped at `+0.0` (a NaN passes through: `0 > NaN` is false), times
