@@ -3,7 +3,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use ta_kernels::trigger::{Bars, TriggerSet};
+use ta_kernels::trigger::{Bars, Scratch, TriggerSet};
 
 #[path = "../tests/common/naive_trigger.rs"]
 #[allow(dead_code)]
@@ -54,6 +54,16 @@ fn triggers(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("shared_plan", n), &bars, |b, bars| {
             b.iter(|| set.evaluate(black_box(bars)).unwrap())
         });
+        // The same plan evaluated with a reused scratch space, as a scan
+        // over many symbols (or a periodic re-scan) would run it.
+        let plan = set.plan().unwrap();
+        let mut scratch = Scratch::new();
+        assert_eq!(plan.evaluate_in(&bars, &mut scratch).unwrap(), shared);
+        group.bench_with_input(
+            BenchmarkId::new("shared_plan_scratch", n),
+            &bars,
+            |b, bars| b.iter(|| plan.evaluate_in(black_box(bars), &mut scratch).unwrap()),
+        );
         group.bench_with_input(BenchmarkId::new("each_alone", n), &bars, |b, bars| {
             b.iter(|| {
                 for t in set.triggers() {

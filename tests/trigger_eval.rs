@@ -273,3 +273,32 @@ fn naive_interpreter_is_three_valued() {
     let t = naive_trigger::cond(&"close > 1".parse().unwrap(), &b, 3);
     assert_eq!(t, vec![Truth::False, Truth::Unsure, Truth::True]);
 }
+
+#[test]
+fn a_reused_scratch_gives_the_fresh_results() {
+    let set = TriggerSet::parse(include_str!("../data/ten_triggers.txt")).unwrap();
+    let plan = set.plan().unwrap();
+    let mut scratch = ta_kernels::trigger::Scratch::new();
+    // Lengths up and down, so buffers are grown and cut; an error in the
+    // middle must leave the scratch usable.
+    for (i, len) in [1000usize, 300, 2000, 0, 1, 777].into_iter().enumerate() {
+        let cols = ohlcv(len, 40 + i as u64, 97);
+        let fresh = set.evaluate(&bars(&cols)).unwrap();
+        let reused = plan.evaluate_in(&bars(&cols), &mut scratch).unwrap();
+        assert_eq!(fresh, reused, "len {len}");
+        let close_only = Bars::from_close(&cols[3]);
+        let bad = TriggerSet::parse("s = stoch(14, 3, 3).k > 80")
+            .unwrap()
+            .plan()
+            .unwrap();
+        assert!(bad.evaluate_in(&close_only, &mut scratch).is_err());
+    }
+    // It keeps at most the buffers one evaluation had live at once.
+    assert!(
+        scratch.bytes() <= 16 * 2000 * 8,
+        "{} bytes",
+        scratch.bytes()
+    );
+    scratch.clear();
+    assert_eq!(scratch.bytes(), 0);
+}

@@ -9,7 +9,7 @@
 use super::common::{check_outs, check_ta_period};
 use crate::Backend;
 use crate::error::{Error, Result};
-use crate::kernels::rolling_var;
+use crate::kernels::{bands, rolling_var};
 
 /// The three Bollinger bands, each of the input's length.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,23 +90,9 @@ pub fn bbands_into(
         ],
     )?;
     // The variance goes to `upper` first, then the bands are formed in place.
-    rolling_var::rolling_mean_var(Backend::active(), x, period, 0, middle, upper)?;
-    for ((u, m), l) in upper
-        .iter_mut()
-        .zip(middle.iter_mut())
-        .zip(lower.iter_mut())
-    {
-        let var = *u;
-        if !m.is_finite() || !var.is_finite() {
-            *u = f64::NAN;
-            *m = f64::NAN;
-            *l = f64::NAN;
-        } else {
-            let sd = var.max(0.0).sqrt();
-            *u = *m + nbdev_up * sd;
-            *l = *m - nbdev_dn * sd;
-        }
-    }
+    let backend = Backend::active();
+    rolling_var::rolling_mean_var(backend, x, period, 0, middle, upper)?;
+    bands::bands_from_mean_var(backend, middle, upper, lower, nbdev_up, nbdev_dn)?;
     Ok(())
 }
 
@@ -131,15 +117,9 @@ pub fn stddev_into(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Res
     check_ta_period("period", period, 2)?;
     check_nbdev("nbdev", nbdev)?;
     check_outs(x.len(), &[("out", out.len())])?;
-    rolling_var::rolling_var(Backend::active(), x, period, 0, out)?;
-    for v in out.iter_mut() {
-        *v = if v.is_finite() {
-            v.max(0.0).sqrt() * nbdev
-        } else {
-            f64::NAN
-        };
-    }
-    Ok(())
+    let backend = Backend::active();
+    rolling_var::rolling_var(backend, x, period, 0, out)?;
+    bands::stddev_from_var(backend, out, nbdev)
 }
 
 /// Bars before VAR's first output: `period − 1` (period 1..=100000).

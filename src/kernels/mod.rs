@@ -8,6 +8,7 @@
 //! [`Backend::active`](crate::Backend::active). Kernels allocate nothing:
 //! they write into the caller's buffers.
 
+pub mod bands;
 pub mod cross;
 pub mod decimate;
 pub mod ema;

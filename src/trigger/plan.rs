@@ -323,6 +323,57 @@ impl Evaluation {
     }
 }
 
+/// Reusable series buffers for [`Plan::evaluate_in`].
+///
+/// Evaluating a plan needs a few series-long buffers at a time (each
+/// indicator output, each arithmetic result). Taking them from fresh
+/// allocations costs a page fault per 4 KiB touched, which for long series
+/// costs as much as the kernels themselves; a `Scratch` hands back the
+/// buffers an evaluation has finished with, within one evaluation and
+/// across evaluations (e.g. scanning many symbols with one set). It holds
+/// at most as many buffers as an evaluation had live at once.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    free: Vec<Vec<f64>>,
+}
+
+impl Scratch {
+    /// An empty scratch space.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes held in idle buffers.
+    pub fn bytes(&self) -> usize {
+        self.free.iter().map(|v| v.capacity() * 8).sum()
+    }
+
+    /// Releases every idle buffer.
+    pub fn clear(&mut self) {
+        self.free.clear();
+    }
+
+    /// A buffer of length `n` (stale contents: callers overwrite all of it).
+    fn take(&mut self, n: usize) -> Vec<f64> {
+        match self.free.pop() {
+            Some(mut v) => {
+                v.resize(n, 0.0);
+                v
+            }
+            None => vec![0.0; n],
+        }
+    }
+
+    /// Returns the buffers of a value that is no longer needed.
+    fn recycle(&mut self, value: Value<'_>) {
+        match value {
+            Value::Series(v) => self.free.push(v),
+            Value::Multi(vs) => self.free.extend(vs),
+            Value::Const(_) | Value::Borrowed(_) | Value::Mask(_) => {}
+        }
+    }
+}
+
 /// A computed value.
 enum Value<'a> {
     Series(Vec<f64>),
@@ -414,6 +465,14 @@ impl Plan {
     /// expression); columns of different lengths; an indicator parameter
     /// out of range (possible for trees built with the builder).
     pub fn evaluate(&self, bars: &Bars<'_>) -> Result<Evaluation> {
+        self.evaluate_in(bars, &mut Scratch::new())
+    }
+
+    /// [`Plan::evaluate`] taking its series buffers from `scratch` and
+    /// leaving them there afterwards, so evaluating many bar sets (or the
+    /// same one again) does not pay for fresh memory each time. Results are
+    /// identical to [`Plan::evaluate`].
+    pub fn evaluate_in(&self, bars: &Bars<'_>, scratch: &mut Scratch) -> Result<Evaluation> {
         let n = bars.len()?;
         let needs = self
             .triggers
@@ -447,11 +506,23 @@ impl Plan {
         let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
         let mut indicators_computed = 0;
         for (i, step) in self.steps.iter().enumerate() {
-            let v = self.run_step(step, &values, bars, n, &mut indicators_computed)?;
+            let v = self.run_step(step, &values, bars, n, scratch, &mut indicators_computed);
+            let v = match v {
+                Ok(v) => v,
+                Err(e) => {
+                    values
+                        .into_iter()
+                        .flatten()
+                        .for_each(|v| scratch.recycle(v));
+                    return Err(e);
+                }
+            };
             values[i] = Some(v);
             for child in children(step) {
                 if last_use[child] == i {
-                    values[child] = None;
+                    if let Some(old) = values[child].take() {
+                        scratch.recycle(old);
+                    }
                 }
             }
         }
@@ -474,6 +545,10 @@ impl Plan {
                 _ => unreachable!("a series output is a series"),
             })
             .collect();
+        values
+            .into_iter()
+            .flatten()
+            .for_each(|v| scratch.recycle(v));
         Ok(Evaluation {
             names: self.triggers.iter().map(|t| t.name.clone()).collect(),
             masks,
@@ -490,6 +565,7 @@ impl Plan {
         values: &[Option<Value<'a>>],
         bars: &Bars<'a>,
         n: usize,
+        scratch: &mut Scratch,
         indicators_computed: &mut usize,
     ) -> Result<Value<'a>> {
         let operand = |o: Out| -> Operand<'_> {
@@ -517,19 +593,23 @@ impl Plan {
             Step::Const(v) => Value::Const(v.0),
             Step::Neg(a) => match operand(a) {
                 Operand::Const(c) => Value::Const(-c),
-                Operand::Slice(s) => Value::Series(s.iter().map(|v| -v).collect()),
-            },
-            Step::Arith(op, a, b) => arith(op, operand(a), operand(b)),
-            Step::Prev(a, k) => match operand(a) {
-                Operand::Const(c) => {
-                    Value::Series((0..n).map(|i| if i < k { f64::NAN } else { c }).collect())
+                Operand::Slice(s) => {
+                    let mut out = scratch.take(n);
+                    out.iter_mut().zip(s).for_each(|(o, v)| *o = -v);
+                    Value::Series(out)
                 }
-                Operand::Slice(s) => Value::Series(
-                    (0..n)
-                        .map(|i| if i < k { f64::NAN } else { s[i - k] })
-                        .collect(),
-                ),
             },
+            Step::Arith(op, a, b) => arith(op, operand(a), operand(b), scratch, n),
+            Step::Prev(a, k) => {
+                let mut out = scratch.take(n);
+                let k = k.min(n);
+                out[..k].fill(f64::NAN);
+                match operand(a) {
+                    Operand::Const(c) => out[k..].fill(c),
+                    Operand::Slice(s) => out[k..].copy_from_slice(&s[..n - k]),
+                }
+                Value::Series(out)
+            }
             Step::Indicator(spec, input) => {
                 *indicators_computed += 1;
                 let owned;
@@ -541,7 +621,7 @@ impl Plan {
                     }
                     None => &[],
                 };
-                compute_indicator(spec, x, bars)?
+                compute_indicator(spec, x, bars, scratch, n)?
             }
             Step::Compare(op, a, b) => Value::Mask(compare(op, operand(a), operand(b), n)?),
             Step::Cross(dir, a, b) => Value::Mask(crossing(dir, operand(a), operand(b), n)?),
@@ -576,19 +656,42 @@ fn apply(op: ArithOp, a: f64, b: f64) -> f64 {
     }
 }
 
-fn arith<'a>(op: ArithOp, a: Operand<'_>, b: Operand<'_>) -> Value<'a> {
-    match (a, b) {
-        (Operand::Const(x), Operand::Const(y)) => Value::Const(apply(op, x, y)),
-        (Operand::Slice(x), Operand::Const(y)) => {
-            Value::Series(x.iter().map(|&v| apply(op, v, y)).collect())
-        }
-        (Operand::Const(x), Operand::Slice(y)) => {
-            Value::Series(y.iter().map(|&v| apply(op, x, v)).collect())
-        }
-        (Operand::Slice(x), Operand::Slice(y)) => {
-            Value::Series(x.iter().zip(y).map(|(&u, &v)| apply(op, u, v)).collect())
-        }
+fn arith<'a>(
+    op: ArithOp,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    scratch: &mut Scratch,
+    n: usize,
+) -> Value<'a> {
+    if let (Operand::Const(x), Operand::Const(y)) = (a, b) {
+        return Value::Const(apply(op, x, y));
     }
+    let mut out = scratch.take(n);
+    // One loop per operator and operand shape, so each vectorizes.
+    macro_rules! each {
+        ($f:expr) => {
+            match (a, b) {
+                (Operand::Slice(x), Operand::Const(y)) => {
+                    out.iter_mut().zip(x).for_each(|(o, &u)| *o = $f(u, y))
+                }
+                (Operand::Const(x), Operand::Slice(y)) => {
+                    out.iter_mut().zip(y).for_each(|(o, &v)| *o = $f(x, v))
+                }
+                (Operand::Slice(x), Operand::Slice(y)) => out
+                    .iter_mut()
+                    .zip(x.iter().zip(y))
+                    .for_each(|(o, (&u, &v))| *o = $f(u, v)),
+                (Operand::Const(_), Operand::Const(_)) => unreachable!("handled above"),
+            }
+        };
+    }
+    match op {
+        ArithOp::Add => each!(|u: f64, v: f64| u + v),
+        ArithOp::Sub => each!(|u: f64, v: f64| u - v),
+        ArithOp::Mul => each!(|u: f64, v: f64| u * v),
+        ArithOp::Div => each!(|u: f64, v: f64| u / v),
+    }
+    Value::Series(out)
 }
 
 const fn flip(op: CmpOp) -> CmpOp {
@@ -657,48 +760,77 @@ fn need<'a>(bars: &Bars<'a>, c: Column) -> &'a [f64] {
     bars.column(c).expect("columns checked before running")
 }
 
-fn compute_indicator<'a>(spec: Spec, x: &[f64], bars: &Bars<'a>) -> Result<Value<'a>> {
-    Ok(match spec {
-        Spec::Sma(p) => Value::Series(crate::sma(x, p)?),
-        Spec::Ema(p) => Value::Series(crate::ema(x, p)?),
-        Spec::Wma(p) => Value::Series(crate::wma(x, p)?),
-        Spec::Rsi(p) => Value::Series(crate::rsi(x, p)?),
-        Spec::Max(p) => Value::Series(crate::max(x, p)?),
-        Spec::Min(p) => Value::Series(crate::min(x, p)?),
-        Spec::Var(p) => Value::Series(crate::var(x, p)?),
-        Spec::Stddev(p, d) => Value::Series(crate::stddev(x, p, d.0)?),
-        Spec::Macd(f, s, g) => {
-            let m = crate::macd(x, f, s, g)?;
-            Value::Multi(vec![m.macd, m.signal, m.hist])
+fn compute_indicator<'a>(
+    spec: Spec,
+    x: &[f64],
+    bars: &Bars<'a>,
+    scratch: &mut Scratch,
+    n: usize,
+) -> Result<Value<'a>> {
+    let hlc = || {
+        (
+            need(bars, Column::High),
+            need(bars, Column::Low),
+            need(bars, Column::Close),
+        )
+    };
+    let mut one = |f: &dyn Fn(&mut [f64]) -> Result<()>| -> Result<Value<'a>> {
+        let mut out = scratch.take(n);
+        match f(&mut out) {
+            Ok(()) => Ok(Value::Series(out)),
+            Err(e) => {
+                scratch.free.push(out);
+                Err(e)
+            }
         }
-        Spec::Bbands(p, u, d) => {
-            let b = crate::bbands(x, p, u.0, d.0)?;
-            Value::Multi(vec![b.upper, b.middle, b.lower])
-        }
-        Spec::Stoch(k, sk, sd) => {
-            let (h, l, c) = (
-                need(bars, Column::High),
-                need(bars, Column::Low),
-                need(bars, Column::Close),
-            );
-            let s = crate::stoch(h, l, c, k, sk, sd)?;
-            Value::Multi(vec![s.k, s.d])
-        }
+    };
+    let value = match spec {
+        Spec::Sma(p) => one(&|o| crate::sma_into(x, p, o))?,
+        Spec::Ema(p) => one(&|o| crate::ema_into(x, p, o))?,
+        Spec::Wma(p) => one(&|o| crate::wma_into(x, p, o))?,
+        Spec::Rsi(p) => one(&|o| crate::rsi_into(x, p, o))?,
+        Spec::Max(p) => one(&|o| crate::max_into(x, p, o))?,
+        Spec::Min(p) => one(&|o| crate::min_into(x, p, o))?,
+        Spec::Var(p) => one(&|o| crate::var_into(x, p, o))?,
+        Spec::Stddev(p, d) => one(&|o| crate::stddev_into(x, p, d.0, o))?,
         Spec::Atr(p) => {
-            let (h, l, c) = (
-                need(bars, Column::High),
-                need(bars, Column::Low),
-                need(bars, Column::Close),
-            );
-            Value::Series(crate::atr(h, l, c, p)?)
+            let (h, l, c) = hlc();
+            one(&|o| crate::atr_into(h, l, c, p, o))?
         }
         Spec::Trange => {
-            let (h, l, c) = (
-                need(bars, Column::High),
-                need(bars, Column::Low),
-                need(bars, Column::Close),
-            );
-            Value::Series(crate::trange(h, l, c)?)
+            let (h, l, c) = hlc();
+            one(&|o| crate::trange_into(h, l, c, o))?
         }
-    })
+        Spec::Macd(f, s, g) => {
+            let mut v = [scratch.take(n), scratch.take(n), scratch.take(n)];
+            let [a, b, c] = &mut v;
+            let r = crate::macd_into(x, f, s, g, a, b, c);
+            multi(scratch, r, v.into())?
+        }
+        Spec::Bbands(p, u, d) => {
+            let mut v = [scratch.take(n), scratch.take(n), scratch.take(n)];
+            let [a, b, c] = &mut v;
+            let r = crate::bbands_into(x, p, u.0, d.0, a, b, c);
+            multi(scratch, r, v.into())?
+        }
+        Spec::Stoch(k, sk, sd) => {
+            let (h, l, c) = hlc();
+            let mut v = [scratch.take(n), scratch.take(n)];
+            let [a, b] = &mut v;
+            let r = crate::stoch_into(h, l, c, k, sk, sd, a, b);
+            multi(scratch, r, v.into())?
+        }
+    };
+    Ok(value)
+}
+
+/// A multi-output value, or its buffers back to `scratch` on error.
+fn multi<'a>(scratch: &mut Scratch, r: Result<()>, bufs: Vec<Vec<f64>>) -> Result<Value<'a>> {
+    match r {
+        Ok(()) => Ok(Value::Multi(bufs)),
+        Err(e) => {
+            scratch.free.extend(bufs);
+            Err(e)
+        }
+    }
 }

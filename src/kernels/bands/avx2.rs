@@ -1,0 +1,107 @@
+//! AVX2 backend: four bars per `__m256d`; the scalar definitions on the
+//! tail. No FMA, so results are bit-identical to the scalar path.
+#![cfg(target_arch = "x86_64")]
+
+use core::arch::x86_64::*;
+
+use super::scalar;
+use crate::dispatch::Avx2Fma;
+
+pub(crate) fn stddev(_token: Avx2Fma, var: &mut [f64], k: f64) {
+    // SAFETY: the token proves AVX2 and FMA are available.
+    unsafe { stddev_avx2(var, k) }
+}
+
+pub(crate) fn bands(
+    _token: Avx2Fma,
+    middle: &mut [f64],
+    upper: &mut [f64],
+    lower: &mut [f64],
+    up: f64,
+    dn: f64,
+) {
+    assert!(upper.len() == middle.len() && lower.len() == middle.len());
+    // SAFETY: the token proves AVX2 and FMA are available; the three
+    // slices were just checked to have one length.
+    unsafe { bands_avx2(middle, upper, lower, up, dn) }
+}
+
+/// All-ones lanes where `|v| < ∞` (false for NaN).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn finite(v: __m256d) -> __m256d {
+    let abs = _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);
+    _mm256_cmp_pd::<_CMP_LT_OQ>(abs, _mm256_set1_pd(f64::INFINITY))
+}
+
+/// `sqrt(v > 0 ? v : +0)` per lane (the scalar `stddev_one` with k = 1,
+/// before the finiteness select).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn root(v: __m256d) -> __m256d {
+    let positive = _mm256_cmp_pd::<_CMP_GT_OQ>(v, _mm256_setzero_pd());
+    _mm256_sqrt_pd(_mm256_and_pd(positive, v))
+}
+
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn stddev_avx2(var: &mut [f64], k: f64) {
+    let n = var.len();
+    let body = n / 4 * 4;
+    let (kv, nan) = (_mm256_set1_pd(k), _mm256_set1_pd(f64::NAN));
+    let p = var.as_mut_ptr();
+    let mut i = 0;
+    while i < body {
+        // SAFETY: `i + 4 <= body <= var.len()`: the four lanes read and
+        // written are inside `var`.
+        unsafe {
+            let v = _mm256_loadu_pd(p.add(i));
+            let sd = _mm256_mul_pd(root(v), kv);
+            _mm256_storeu_pd(p.add(i), _mm256_blendv_pd(nan, sd, finite(v)));
+        }
+        i += 4;
+    }
+    scalar::stddev(&mut var[body..], k);
+}
+
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA, and the three slices must have the
+/// same length.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bands_avx2(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], up: f64, dn: f64) {
+    let n = middle.len();
+    let body = n / 4 * 4;
+    let (upv, dnv, nan) = (
+        _mm256_set1_pd(up),
+        _mm256_set1_pd(dn),
+        _mm256_set1_pd(f64::NAN),
+    );
+    let (pm, pu, pl) = (middle.as_mut_ptr(), upper.as_mut_ptr(), lower.as_mut_ptr());
+    let mut i = 0;
+    while i < body {
+        // SAFETY: `i + 4 <= body <= n`, and all three slices have length
+        // `n` (the caller's contract): every access is in bounds.
+        unsafe {
+            let m = _mm256_loadu_pd(pm.add(i));
+            let v = _mm256_loadu_pd(pu.add(i));
+            let sd = root(v);
+            let ok = _mm256_and_pd(finite(m), finite(v));
+            let u = _mm256_add_pd(m, _mm256_mul_pd(upv, sd));
+            let l = _mm256_sub_pd(m, _mm256_mul_pd(dnv, sd));
+            _mm256_storeu_pd(pm.add(i), _mm256_blendv_pd(nan, m, ok));
+            _mm256_storeu_pd(pu.add(i), _mm256_blendv_pd(nan, u, ok));
+            _mm256_storeu_pd(pl.add(i), _mm256_blendv_pd(nan, l, ok));
+        }
+        i += 4;
+    }
+    scalar::bands(
+        &mut middle[body..],
+        &mut upper[body..],
+        &mut lower[body..],
+        up,
+        dn,
+    );
+}

@@ -1,0 +1,41 @@
+//! Scalar backend, and the per-element definitions the other paths follow.
+
+/// `σ·k` from a variance, NaN for a non-finite variance.
+#[inline(always)]
+pub(crate) fn stddev_one(v: f64, k: f64) -> f64 {
+    // `v > 0 ? v : +0` (not `f64::max`, whose choice between ±0 is
+    // unspecified) keeps every backend bit-identical.
+    let clamped = if v > 0.0 { v } else { 0.0 };
+    if v.is_finite() {
+        clamped.sqrt() * k
+    } else {
+        f64::NAN
+    }
+}
+
+pub(crate) fn stddev(var: &mut [f64], k: f64) {
+    for v in var {
+        *v = stddev_one(*v, k);
+    }
+}
+
+/// One bar of the bands: `(middle, upper, lower)`.
+#[inline(always)]
+pub(crate) fn bands_one(m: f64, var: f64, up: f64, dn: f64) -> (f64, f64, f64) {
+    if m.is_finite() && var.is_finite() {
+        let sd = stddev_one(var, 1.0);
+        (m, m + up * sd, m - dn * sd)
+    } else {
+        (f64::NAN, f64::NAN, f64::NAN)
+    }
+}
+
+pub(crate) fn bands(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], up: f64, dn: f64) {
+    for ((m, u), l) in middle
+        .iter_mut()
+        .zip(upper.iter_mut())
+        .zip(lower.iter_mut())
+    {
+        (*m, *u, *l) = bands_one(*m, *u, up, dn);
+    }
+}
