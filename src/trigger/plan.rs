@@ -519,10 +519,10 @@ impl Plan {
             };
             values[i] = Some(v);
             for child in children(step) {
-                if last_use[child] == i {
-                    if let Some(old) = values[child].take() {
-                        scratch.recycle(old);
-                    }
+                if last_use[child] == i
+                    && let Some(old) = values[child].take()
+                {
+                    scratch.recycle(old);
                 }
             }
         }
