@@ -3,6 +3,7 @@
 use super::common::{check_hlc, check_outs, check_ta_period};
 use crate::Backend;
 use crate::error::Result;
+use crate::kernels;
 use crate::kernels::minmax::rolling_extreme_finite;
 use crate::kernels::rolling_sum::rolling_mean;
 
@@ -90,7 +91,7 @@ pub fn stoch_into(
             // The run is all finite: no second scan inside the kernel.
             rolling_extreme_finite::<false>(backend, &high[a..b], fastk, &mut k[a..b])?;
             rolling_extreme_finite::<true>(backend, &low[a..b], fastk, &mut d[a..b])?;
-            raw_k(&close[r0..b], &k[r0..b], &mut d[r0..b]);
+            kernels::stoch::raw_k(backend, &close[r0..b], &k[r0..b], &mut d[r0..b])?;
             rolling_mean(backend, &d[r0..b], slowk, &mut k[r0..b])?;
             rolling_mean(backend, &k[r1..b], slowd, &mut d[r1..b])?;
             k[a..r2].fill(f64::NAN);
@@ -146,20 +147,4 @@ fn usable_end(h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
         i += 1;
     }
     i
-}
-
-/// `out[t] = (c − ll)/((hh − ll)/100)`, 0 when `hh == ll`; `ll` is read
-/// from `out` (in place).
-#[inline]
-fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
-    for ((o, &c), &h) in out.iter_mut().zip(close).zip(hh) {
-        let l = *o;
-        let range = h - l;
-        // Selects before the divisions (0 / 1 = 0 on a flat window), so the
-        // loop has no branch and vectorizes; same value as TA-Lib's formula.
-        let flat = range == 0.0;
-        let num = if flat { 0.0 } else { c - l };
-        let den = if flat { 1.0 } else { range / 100.0 };
-        *o = num / den;
-    }
 }

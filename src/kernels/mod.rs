@@ -15,6 +15,7 @@ pub mod ema;
 pub mod minmax;
 pub mod rolling_sum;
 pub mod rolling_var;
+pub mod stoch;
 pub mod wma;
 
 pub use cross::{CmpOp, Rhs};

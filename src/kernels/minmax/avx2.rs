@@ -28,6 +28,12 @@ pub(crate) fn run<const MIN: bool>(
         scalar::run::<MIN>(y, period, base, out, index);
         return;
     }
+    if index.is_none() && period <= DIRECT_MAX_PERIOD {
+        // SAFETY: the token proves AVX2+FMA; out has y.len() elements and
+        // 4 <= period <= y.len() (checked above).
+        unsafe { direct::<MIN>(y, period, out) };
+        return;
+    }
     match index {
         Some(ix) => {
             assert_eq!(ix.len(), m);
@@ -40,6 +46,64 @@ pub(crate) fn run<const MIN: bool>(
             unsafe { passes::<MIN, false>(y, period, base, out, &mut []) }
         }
     }
+}
+
+/// Up to this period, values without indices are taken straight from the
+/// window (`period − 1` max/min per four outputs), which beats the scans'
+/// constant cost of about twenty operations per four outputs.
+const DIRECT_MAX_PERIOD: usize = 24;
+
+/// The extreme of each window by direct reduction over its `p` bars, four
+/// consecutive windows per vector, oldest bar first so that ties go to the
+/// newest (values only: selections, so identical to the scans' values,
+/// signed zeros included).
+///
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA; `out.len() == y.len() >= p >= 4`;
+/// `y` is finite (so `max`/`min` need no NaN rule).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn direct<const MIN: bool>(y: &[f64], p: usize, out: &mut [f64]) {
+    let m = y.len();
+    // Window starts j in 0..jn; window j ends at output j + p - 1.
+    let jn = m - p + 1;
+    let jv = jn / 4 * 4;
+    let yp = y.as_ptr();
+    let op = out.as_mut_ptr();
+    // `max_pd(acc, new)` is `acc > new ? acc : new`: on ties (±0) the
+    // newer bar wins, as everywhere in this module.
+    let ext = |a: __m256d, b: __m256d| {
+        if MIN {
+            _mm256_min_pd(a, b)
+        } else {
+            _mm256_max_pd(a, b)
+        }
+    };
+    let mut j = 0;
+    while j < jv {
+        // SAFETY: the loads cover y[j + k .. j + k + 4] for k < p, whose
+        // last element j + p + 2 <= jv + p - 2 < jn + p - 1 = m; the store
+        // covers out[j + p - 1 .. j + p + 3], inside out (len m) likewise.
+        unsafe {
+            let mut acc = _mm256_loadu_pd(yp.add(j));
+            for k in 1..p {
+                acc = ext(acc, _mm256_loadu_pd(yp.add(j + k)));
+            }
+            _mm256_storeu_pd(op.add(j + p - 1), acc);
+        }
+        j += 4;
+    }
+    for j in jv..jn {
+        let w = &y[j..j + p];
+        out[j + p - 1] = w[1..].iter().fold(w[0], |a, &b| {
+            if (MIN && b <= a) || (!MIN && b >= a) {
+                b
+            } else {
+                a
+            }
+        });
+    }
+    out[..p - 1].fill(f64::NAN);
 }
 
 /// Both passes, then the NaN warm-up.

@@ -1,9 +1,10 @@
-//! The STDDEV/BBANDS finishing kernels (`kernels::bands`): every backend
-//! bit-identical to an obvious per-element reference, on any bit pattern.
+//! The per-bar finishing kernels — STDDEV/BBANDS (`kernels::bands`) and
+//! STOCH's raw %K (`kernels::stoch`): every backend bit-identical to an
+//! obvious per-element reference, on any bit pattern.
 
 use proptest::prelude::*;
 use ta_kernels::Backend;
-use ta_kernels::kernels::bands;
+use ta_kernels::kernels::{bands, stoch};
 
 fn naive_sigma(v: f64) -> f64 {
     if !v.is_finite() {
@@ -89,8 +90,52 @@ proptest! {
     }
 }
 
+fn price() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        6 => 1e-7f64..1e9,
+        1 => Just(0.0),
+        1 => Just(-0.0),
+        1 => Just(f64::NAN),
+        1 => any::<u64>().prop_map(f64::from_bits),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn raw_k_matches_talib_formula(
+        rows in prop::collection::vec((price(), price(), price(), any::<bool>()), 0..70),
+    ) {
+        // Some rows get a flat window (hh == ll) on purpose.
+        let rows: Vec<(f64, f64, f64)> = rows
+            .into_iter()
+            .map(|(c, h, l, flat)| (c, h, if flat { h } else { l }))
+            .collect();
+        let want: Vec<f64> = rows
+            .iter()
+            .map(|&(c, h, l)| if h - l == 0.0 { 0.0 } else { (c - l) / ((h - l) / 100.0) })
+            .collect();
+        let close: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let hh: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        for be in Backend::available() {
+            let mut k: Vec<f64> = rows.iter().map(|r| r.2).collect();
+            stoch::raw_k(be, &close, &hh, &mut k).unwrap();
+            prop_assert!(same_bits(&k, &want), "{be}: {k:?} vs {want:?}");
+        }
+    }
+}
+
 #[test]
 fn mismatched_lengths_are_errors() {
+    for be in Backend::available() {
+        let mut k = vec![0.0; 3];
+        let e = stoch::raw_k(be, &[1.0; 3], &[1.0; 2], &mut k).unwrap_err();
+        assert!(
+            matches!(e, ta_kernels::Error::LengthMismatch { name: "hh", .. }),
+            "{e}"
+        );
+    }
     let (mut m, mut u, mut l) = (vec![1.0; 5], vec![1.0; 4], vec![0.0; 5]);
     for be in Backend::available() {
         let e = bands::bands_from_mean_var(be, &mut m, &mut u, &mut l, 2.0, 2.0).unwrap_err();
