@@ -40,15 +40,20 @@ pub enum Error {
     },
     /// A trigger reads a column the bars do not have.
     #[error(
-        "trigger {trigger:?} reads the {column} column, which the bars do not have (in `{expression}`)"
+        "trigger {trigger:?} reads the {column} column, which the bars do not have (in `{expression}`, at bytes {}..{})",
+        span.start, span.end
     )]
     MissingColumn {
         /// The column's name.
         column: &'static str,
         /// The trigger's name.
         trigger: String,
-        /// The trigger's expression.
+        /// The trigger's expression (canonical text).
         expression: String,
+        /// Where in `expression` the column is read: the column's name, or
+        /// the call of the first indicator that reads it implicitly (e.g.
+        /// `atr` reads high, low and close).
+        span: core::ops::Range<usize>,
     },
     /// A trigger expression that does not parse or make sense.
     #[error("{0}")]

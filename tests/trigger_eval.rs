@@ -208,10 +208,12 @@ fn missing_column_names_the_trigger_and_expression() {
             column,
             trigger,
             expression,
+            span,
         }) => {
             assert_eq!(column, "high");
             assert_eq!(trigger, "volatile");
             assert_eq!(expression, "atr(14) > 2");
+            assert_eq!(&expression[span], "atr");
         }
         other => panic!("{other:?}"),
     }
@@ -220,6 +222,32 @@ fn missing_column_names_the_trigger_and_expression() {
         .unwrap();
     let err = set.evaluate(&Bars::from_close(&c)).unwrap_err();
     assert!(err.to_string().contains("volume"), "{err}");
+    match err {
+        Error::MissingColumn {
+            expression, span, ..
+        } => assert_eq!(&expression[span.clone()], "volume", "{expression} {span:?}"),
+        other => panic!("{other:?}"),
+    }
+    // Explicit columns are found as whole words (not inside other names).
+    let o = vec![1.0; 100];
+    let set = TriggerSet::parse("gap = close > prev(open, 1) * 1.01 and sma(20) > 0").unwrap();
+    match set.evaluate(&Bars::from_close(&c)) {
+        Err(Error::MissingColumn {
+            column,
+            expression,
+            span,
+            ..
+        }) => {
+            assert_eq!(column, "open");
+            assert_eq!(&expression[span], "open");
+        }
+        other => panic!("{other:?}"),
+    }
+    let set = TriggerSet::parse("t = rsi(14) < 30").unwrap();
+    match set.evaluate(&Bars::from_close(&o).with(Column::High, &o)) {
+        Ok(_) => {}
+        other => panic!("close present: {other:?}"),
+    }
 }
 
 #[test]

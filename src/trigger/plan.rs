@@ -485,6 +485,7 @@ impl Plan {
                     column: c.name(),
                     trigger: name.clone(),
                     expression: text.clone(),
+                    span: column_span(text, c),
                 });
             }
         }
@@ -632,6 +633,41 @@ impl Plan {
             Step::Within(a, k) => Value::Mask(within(mask(a), k)),
         })
     }
+}
+
+/// Where canonical expression `text` reads column `c`: the first
+/// whole-word occurrence of its name, else the first call of an indicator
+/// that reads it implicitly, else the whole text.
+fn column_span(text: &str, c: Column) -> std::ops::Range<usize> {
+    let word_at = |word: &str, call: bool| {
+        text.match_indices(word).map(|(i, _)| i).find(|&i| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + word.len()..].chars().next();
+            let ident = |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric() || ch == '_');
+            !ident(before)
+                && if call {
+                    after == Some('(')
+                } else {
+                    !ident(after)
+                }
+        })
+    };
+    if let Some(i) = word_at(c.name(), false) {
+        return i..i + c.name().len();
+    }
+    let implicit: &[&str] = match c {
+        Column::High | Column::Low => &["atr", "stoch", "trange"],
+        Column::Close => &[
+            "atr", "stoch", "trange", "sma", "ema", "wma", "rsi", "macd", "bbands", "stddev",
+            "var", "max", "min",
+        ],
+        Column::Open | Column::Volume => &[],
+    };
+    implicit
+        .iter()
+        .filter_map(|name| word_at(name, true).map(|i| i..i + name.len()))
+        .min_by_key(|r| r.start)
+        .unwrap_or(0..text.len())
 }
 
 fn children(step: &Step) -> Vec<NodeId> {
