@@ -152,6 +152,76 @@ pub fn load(source: &Source<'_>, needed: &[Column]) -> Result<Table, CliError> {
     }
 }
 
+/// Where each column and the timestamp are in a CSV header row.
+pub struct Layout {
+    /// Field index of each [`Column`] (by `Column as usize`), if present.
+    pub index: [Option<usize>; 5],
+    /// Field index of the timestamp, if any.
+    pub ts_index: Option<usize>,
+    /// The timestamp's header (`timestamp` when unnamed or absent).
+    pub timestamp_header: String,
+}
+
+impl Layout {
+    /// Finds the columns in `headers` (case-insensitive names, then the
+    /// `NAME=HEADER` overrides); every `needed` column must be present.
+    pub fn find(
+        headers: &csv::StringRecord,
+        needed: &[Column],
+        overrides: &[String],
+        source: &str,
+    ) -> Result<Layout, CliError> {
+        let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        // Column → field index, honouring NAME=HEADER overrides.
+        let mut index: [Option<usize>; 5] = [None; 5];
+        for c in Column::ALL {
+            index[c as usize] = find(c.name());
+        }
+        for o in overrides {
+            let (name, header) = o.split_once('=').ok_or_else(|| {
+                CliError::usage(format!(
+                    "--column {o:?}: expected NAME=HEADER, e.g. close=Adj Close"
+                ))
+            })?;
+            let column = Column::from_name(&name.trim().to_ascii_lowercase()).ok_or_else(|| {
+                CliError::usage(format!(
+                    "--column {o:?}: {name:?} is not a column (open, high, low, close, volume)"
+                ))
+            })?;
+            let i = find(header.trim()).ok_or_else(|| {
+                CliError::input(format!(
+                    "--column {o:?}: {source} has no column {header:?} (columns: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            index[column as usize] = Some(i);
+        }
+        for &c in needed {
+            if index[c as usize].is_none() {
+                return Err(CliError::input(format!(
+                    "{source}: missing required column {:?} (columns: {}; map one with --column {}=HEADER)",
+                    c.name(),
+                    headers.iter().collect::<Vec<_>>().join(", "),
+                    c.name()
+                )));
+            }
+        }
+        let ts_index = ["date", "time", "timestamp", "datetime"]
+            .iter()
+            .find_map(|n| find(n))
+            .or_else(|| headers.get(0).filter(|h| h.is_empty()).map(|_| 0));
+        let timestamp_header = match ts_index {
+            Some(i) if !headers[i].is_empty() => headers[i].to_owned(),
+            _ => "timestamp".to_owned(),
+        };
+        Ok(Layout {
+            index,
+            ts_index,
+            timestamp_header,
+        })
+    }
+}
+
 /// Parses CSV text from `reader`.
 pub fn parse(
     reader: impl Read,
@@ -173,49 +243,11 @@ pub fn parse(
             "{source}: the file is empty (no header row)"
         )));
     }
-    let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    // Column → field index, honouring NAME=HEADER overrides.
-    let mut index: [Option<usize>; 5] = [None; 5];
-    for c in Column::ALL {
-        index[c as usize] = find(c.name());
-    }
-    for o in overrides {
-        let (name, header) = o.split_once('=').ok_or_else(|| {
-            CliError::usage(format!(
-                "--column {o:?}: expected NAME=HEADER, e.g. close=Adj Close"
-            ))
-        })?;
-        let column = Column::from_name(&name.trim().to_ascii_lowercase()).ok_or_else(|| {
-            CliError::usage(format!(
-                "--column {o:?}: {name:?} is not a column (open, high, low, close, volume)"
-            ))
-        })?;
-        let i = find(header.trim()).ok_or_else(|| {
-            CliError::input(format!(
-                "--column {o:?}: {source} has no column {header:?} (columns: {})",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
-        index[column as usize] = Some(i);
-    }
-    for &c in needed {
-        if index[c as usize].is_none() {
-            return Err(CliError::input(format!(
-                "{source}: missing required column {:?} (columns: {}; map one with --column {}=HEADER)",
-                c.name(),
-                headers.iter().collect::<Vec<_>>().join(", "),
-                c.name()
-            )));
-        }
-    }
-    let ts_index = ["date", "time", "timestamp", "datetime"]
-        .iter()
-        .find_map(|n| find(n))
-        .or_else(|| headers.get(0).filter(|h| h.is_empty()).map(|_| 0));
-    let timestamp_header = match ts_index {
-        Some(i) if !headers[i].is_empty() => headers[i].to_owned(),
-        _ => "timestamp".to_owned(),
-    };
+    let Layout {
+        index,
+        ts_index,
+        timestamp_header,
+    } = Layout::find(&headers, needed, overrides, &source)?;
     let mut columns: [Option<Vec<f64>>; 5] = Default::default();
     for &c in needed {
         columns[c as usize] = Some(Vec::new());
