@@ -21,6 +21,10 @@
 //! `na = 0` the window is chunk `k+1` alone and the b-sums are used as is.
 //! Deviations and squares of both quantities are formed in the same pass.
 //!
+//! - `p <=` [`SEQUENTIAL_MAX`] (= 64): plain running sums (depth
+//!   `<= p - 1`); the AVX2 backend runs four regions at a time, one per
+//!   lane (the *vertical* layout: two 4×4 transposes per four outputs
+//!   and no other shuffles);
 //! - `p <=` [`GROUPED_MAX`] (= 128): scans in groups of four (an
 //!   in-register scan per group plus a carry, as in `rolling_sum`), so
 //!   every sum has depth `<= p/4 + 3`;
@@ -42,7 +46,8 @@
 //! `p·σ²`. On the grouped path each sum has depth `D <= p/4 + 3`, so
 //! (first order) `|ΔS2| <~ D·u·(10·p²σ²)` and `|Δ(S1²/p)| <~ 2D·u·p²σ²`;
 //! together **relative error `<~ 4·p²·u`**, i.e. `<= 7.3e-12 < 1e-11` for
-//! every `p <= 128`. On the compensated path the sums are good to `~2u`
+//! every `p <= 128`. On the sequential path `D <= p - 1`, which gives
+//! `<~ 12·p²·u <= 5.5e-12` for every `p <= 64`. On the compensated path the sums are good to `~2u`
 //! of their magnitude and the combination adds a few roundings, giving
 //! `<~ 40·p·u` (`<= 1e-11` for `p` up to about 2000; beyond that the worst
 //! case needs the reference to be an outlier by `√p·σ` *and* aligned
@@ -81,12 +86,11 @@
 //! shuffles for the scans). Periods above [`GROUPED_MAX`] run the scalar
 //! compensated path on every backend.
 //!
-//! Measured (criterion, p = 20, random walk, on a shared 2-core Zen 3 under
-//! load from other jobs): AVX2 is about 1.5× the plain sliding
-//! sum-and-sum-of-squares loop at n = 1e4 and 1.3× at n = 1e6 (short of
-//! the 2.5× target); a plain copy of the same bytes is 2.7× faster than
-//! AVX2 at 1e6. The next step is a vertical layout (four chunks in the
-//! four lanes, 4×4 transposes), which removes most shuffles.
+//! Measured (criterion, p = 20, random walk, shared 2-core Zen 3): the
+//! grouped layout ran at 1.44× the plain sliding sum-and-sum-of-squares
+//! loop at n = 1e4 (quiet machine); the vertical layout, about half the
+//! instructions per output, is what p <= 64 now uses (figures in
+//! README.md).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -96,8 +100,13 @@ mod scalar;
 use crate::Backend;
 use crate::error::{Result, check_len, check_period};
 
-/// Periods up to this use the grouped (vectorized) scans; longer periods
-/// use compensated scans (see the module docs).
+/// Periods up to this use plain running sums (on AVX2, four regions at a
+/// time, one per lane); see the module docs.
+pub const SEQUENTIAL_MAX: usize = 64;
+
+/// Periods up to this (and above [`SEQUENTIAL_MAX`]) use the grouped
+/// (vectorized) scans; longer periods use compensated scans (see the
+/// module docs).
 pub const GROUPED_MAX: usize = 128;
 
 /// Rolling variance with `ddof` (0 = population, 1 = sample) into `out`.

@@ -6,7 +6,11 @@
 //! can cover with whole vectors and calls [`region`] for the others; the
 //! long-period path ([`region_long`]) is shared by every backend.
 //!
-//! Grouped path (`p <=` [`GROUPED_MAX`]), for a region `s` (a multiple of
+//! Sequential path (`p <=` [`SEQUENTIAL_MAX`], [`region_seq`]): the same
+//! references and combination as below, with plain running sums in place
+//! of the grouped scans.
+//!
+//! Grouped path (`SEQUENTIAL_MAX < p <=` [`GROUPED_MAX`]), for a region `s` (a multiple of
 //! `p`; chunk `k` is `x[s-p..s]`, chunk `k+1` is `x[s..s+p]`):
 //!
 //! - references `ra = x[s-1]`, `rb = x[s]` (`ra = rb` for region 0), and
@@ -20,7 +24,7 @@
 //!   `S1 = (S1a + S1b) + nd`, `S2 = (S2a + S2b) + d·((S1b + S1b) + nd)`,
 //!   and [`finish`].
 
-use super::GROUPED_MAX;
+use super::{GROUPED_MAX, SEQUENTIAL_MAX};
 
 /// Outputs of the long-period path are produced in pieces of this many.
 pub(crate) const PIECE: usize = 256;
@@ -78,10 +82,61 @@ pub(crate) fn rolling(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
         }
         return;
     }
+    if p <= SEQUENTIAL_MAX {
+        let (mut b1, mut b2) = ([0.0; SEQUENTIAL_MAX], [0.0; SEQUENTIAL_MAX]);
+        while s < x.len() {
+            region_seq(x, p, out, s, invp, invd, &mut b1, &mut b2);
+            s += p;
+        }
+        return;
+    }
     let mut buf = [0.0; GROUPED_MAX + 4];
     while s < x.len() {
         region(x, p, out, s, invp, invd, &mut buf);
         s += p;
+    }
+}
+
+/// The outputs `out[s + t]`, `t < min(p, n - s)`, of region `s` on the
+/// sequential path (`p <=` [`SEQUENTIAL_MAX`]): plain running sums, the
+/// suffix sums of chunk `k` walked from `t = p - 2` down to `0` (into
+/// `b1`, `b2`; `-0.0` at `t = p - 1`), then the prefix sums of chunk `k+1`
+/// walked up, each combined at once. The AVX2 backend runs exactly these
+/// operations for four regions at a time, one per lane.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn region_seq(
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+    s: usize,
+    invp: f64,
+    invd: f64,
+    b1: &mut [f64; SEQUENTIAL_MAX],
+    b2: &mut [f64; SEQUENTIAL_MAX],
+) {
+    let m = p.min(x.len() - s);
+    let (ra, rb, delta) = refs(x, s);
+    if s == 0 {
+        b1[..m].fill(-0.0);
+        b2[..m].fill(-0.0);
+    } else {
+        let (mut c1, mut c2) = (-0.0, -0.0);
+        b1[p - 1] = -0.0;
+        b2[p - 1] = -0.0;
+        for t in (0..p - 1).rev() {
+            let a = x[s + 1 + t - p] - ra;
+            c1 += a;
+            c2 += a * a;
+            b1[t] = c1;
+            b2[t] = c2;
+        }
+    }
+    let (mut c1, mut c2) = (-0.0, -0.0);
+    for t in 0..m {
+        let b = x[s + t] - rb;
+        c1 += b;
+        c2 += b * b;
+        out[s + t] = combine(t, p, delta, b1[t], b2[t], c1, c2, invp, invd);
     }
 }
 
