@@ -18,6 +18,9 @@
 //! window contains it NaN (or ±inf where the maths says so); once it has
 //! left the window the outputs are finite and accurate again.
 //!
+//! [`engine::Engine`] holds series and memoizes the indicators trigger
+//! evaluations compute on them, in a byte-bounded cache shared by threads.
+//!
 //! Numerical guarantees are stated on each kernel module
 //! ([`kernels::rolling_sum`], [`kernels::rolling_var`]) and tested by
 //! property tests against exact references on adversarial inputs.
@@ -27,6 +30,7 @@
 
 pub mod bitmask;
 pub mod dispatch;
+pub mod engine;
 mod error;
 pub mod indicators;
 pub mod kernels;

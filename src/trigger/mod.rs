@@ -50,7 +50,7 @@ pub use ast::{
 };
 pub use bars::Bars;
 pub use error::{TriggerError, TriggerErrorKind};
-pub use plan::{Evaluation, Event, Plan, Scratch};
+pub use plan::{Evaluation, Event, IndicatorKey, IndicatorOutputs, IndicatorSource, Plan, Scratch};
 #[cfg(feature = "serde")]
 pub use serde_impl::AsTree;
 

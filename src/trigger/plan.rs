@@ -16,8 +16,15 @@
 //! `held`/`within` are O(words · log n) shift-and-combine passes. A value
 //! is dropped as soon as its last reader has run, so peak memory stays
 //! near the inputs plus the live intermediate results plus the outputs.
+//!
+//! [`Plan::evaluate_with`] runs the same plan but fetches every indicator
+//! step from an [`IndicatorSource`] (e.g. the cache of
+//! [`crate::engine::Engine`]), under its [`IndicatorKey`]: the indicator's
+//! parameters and its whole input sub-expression, so that equal keys mean
+//! equal computations on the same bars.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use super::TriggerSet;
 use super::ast::{
@@ -99,6 +106,132 @@ pub struct Plan {
     steps: Vec<Step>,
     triggers: Vec<PlannedTrigger>,
     series: Vec<PlannedSeries>,
+    /// The [`IndicatorKey`] of each indicator step, built on the first
+    /// [`Plan::evaluate_with`] (plain evaluation never needs them).
+    keys: OnceLock<Box<[Option<IndicatorKey>]>>,
+}
+
+/// The canonical identity of one indicator computation, independent of
+/// any plan: the indicator's kind and parameters and its whole input
+/// sub-expression (e.g. `rsi(ema(close, 5), 14)`, all of it), flattened in
+/// post-order. Two keys are equal exactly when the expressions are
+/// structurally equal (real parameters compared by their bits, so `0.0`
+/// and `-0.0` differ), which is the plan's own deduplication rule; so
+/// equal keys computed over the same bars on the same backend give
+/// bit-identical outputs. The output field (`.signal`, `.upper`, …) is not
+/// part of the key: a key stands for all outputs of the computation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IndicatorKey(Arc<[u64]>);
+
+impl IndicatorKey {
+    /// The key of the indicator at the root of `series`, and the index of
+    /// the output `series` names (0 for single-output indicators; MACD:
+    /// macd, signal, hist; BBANDS: upper, middle, lower; STOCH: k, d).
+    /// `None` if the root is not an indicator call.
+    pub fn of(series: &Series) -> Option<(IndicatorKey, usize)> {
+        let Series::Indicator(ind) = series else {
+            return None;
+        };
+        let mut tokens = Vec::with_capacity(8);
+        let index = encode_indicator(ind, &mut tokens);
+        Some((IndicatorKey(tokens.into()), usize::from(index)))
+    }
+
+    /// The number of 64-bit words in the key (its size is 8 × this).
+    pub fn words(&self) -> usize {
+        self.0.len()
+    }
+}
+
+// Key tokens: a tag in the top byte; post-order with a fixed arity per tag,
+// so a token sequence has exactly one parse.
+const TAG_COLUMN: u64 = 1 << 56;
+const TAG_CONST: u64 = 2 << 56;
+const TAG_NEG: u64 = 3 << 56;
+const TAG_ARITH: u64 = 4 << 56;
+const TAG_PREV: u64 = 5 << 56;
+const TAG_INDICATOR: u64 = 6 << 56;
+const TAG_PICK: u64 = 7 << 56;
+
+/// Appends the tokens of an indicator's kind and parameters (after those
+/// of its input, if any).
+fn encode_spec(spec: Spec, has_input: bool, out: &mut Vec<u64>) {
+    let tag = |kind: u64| TAG_INDICATOR | (u64::from(has_input) << 8) | kind;
+    let p = |v: usize| v as u64;
+    match spec {
+        Spec::Sma(a) => out.extend([tag(0), p(a)]),
+        Spec::Ema(a) => out.extend([tag(1), p(a)]),
+        Spec::Wma(a) => out.extend([tag(2), p(a)]),
+        Spec::Rsi(a) => out.extend([tag(3), p(a)]),
+        Spec::Max(a) => out.extend([tag(4), p(a)]),
+        Spec::Min(a) => out.extend([tag(5), p(a)]),
+        Spec::Var(a) => out.extend([tag(6), p(a)]),
+        Spec::Stddev(a, d) => out.extend([tag(7), p(a), d.0.to_bits()]),
+        Spec::Macd(a, b, c) => out.extend([tag(8), p(a), p(b), p(c)]),
+        Spec::Bbands(a, u, d) => out.extend([tag(9), p(a), u.0.to_bits(), d.0.to_bits()]),
+        Spec::Stoch(a, b, c) => out.extend([tag(10), p(a), p(b), p(c)]),
+        Spec::Atr(a) => out.extend([tag(11), p(a)]),
+        Spec::Trange => out.push(tag(12)),
+    }
+}
+
+/// Appends the tokens of `ind` (input first, no output choice) and returns
+/// the output it names.
+fn encode_indicator(ind: &Indicator, out: &mut Vec<u64>) -> u8 {
+    if let Some(input) = ind.input() {
+        encode_series(input, out);
+    }
+    let (spec, index) = spec_of(ind);
+    encode_spec(spec, ind.input().is_some(), out);
+    index
+}
+
+/// Appends the tokens of a series operand; the same sequence as
+/// [`Plan::encode_out`] gives for its compiled step.
+fn encode_series(s: &Series, out: &mut Vec<u64>) {
+    match s {
+        Series::Column(c) => out.push(TAG_COLUMN | *c as u64),
+        Series::Const(v) => out.extend([TAG_CONST, v.to_bits()]),
+        Series::Neg(a) => {
+            encode_series(a, out);
+            out.push(TAG_NEG);
+        }
+        Series::Arith(op, a, b) => {
+            encode_series(a, out);
+            encode_series(b, out);
+            out.push(TAG_ARITH | *op as u64);
+        }
+        Series::Prev(a, n) => {
+            encode_series(a, out);
+            out.extend([TAG_PREV, *n as u64]);
+        }
+        Series::Indicator(ind) => {
+            let index = encode_indicator(ind, out);
+            out.push(TAG_PICK | u64::from(index));
+        }
+    }
+}
+
+/// The outputs of one indicator computation, one buffer per output (MACD
+/// and BBANDS have three, STOCH two, the others one), each the bars'
+/// length, shared.
+pub type IndicatorOutputs = Arc<[Vec<f64>]>;
+
+/// Where [`Plan::evaluate_with`] gets each indicator's outputs: a cache
+/// that answers from memory or runs `compute` (and may keep its result).
+pub trait IndicatorSource {
+    /// The outputs of the indicator `key` over the bars being evaluated:
+    /// a stored value, or the result of `compute` (which runs the
+    /// indicator on this evaluation's inputs; its errors should be passed
+    /// on). A source must return exactly what `compute` would (a value
+    /// computed earlier for the same key over the same bars on the same
+    /// backend), or the evaluation's results are not
+    /// [`Plan::evaluate`]'s.
+    fn indicator(
+        &self,
+        key: &IndicatorKey,
+        compute: &mut dyn FnMut() -> Result<IndicatorOutputs>,
+    ) -> Result<IndicatorOutputs>;
 }
 
 #[derive(Clone, Debug)]
@@ -369,7 +502,7 @@ impl Scratch {
         match value {
             Value::Series(v) => self.free.push(v),
             Value::Multi(vs) => self.free.extend(vs),
-            Value::Const(_) | Value::Borrowed(_) | Value::Mask(_) => {}
+            Value::Const(_) | Value::Borrowed(_) | Value::Mask(_) | Value::Shared(_) => {}
         }
     }
 }
@@ -381,6 +514,8 @@ enum Value<'a> {
     Const(f64),
     Borrowed(&'a [f64]),
     Mask(BitMask),
+    /// An indicator's outputs from an [`IndicatorSource`].
+    Shared(IndicatorOutputs),
 }
 
 /// A series operand: a slice or a constant.
@@ -431,6 +566,69 @@ impl Plan {
             steps: c.steps,
             triggers,
             series,
+            keys: OnceLock::new(),
+        }
+    }
+
+    /// The [`IndicatorKey`] of every indicator step (`None` for others).
+    fn keys(&self) -> &[Option<IndicatorKey>] {
+        self.keys.get_or_init(|| {
+            self.steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    matches!(s, Step::Indicator(..)).then(|| {
+                        let mut tokens = Vec::with_capacity(8);
+                        self.encode_node(i, &mut tokens);
+                        IndicatorKey(tokens.into())
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Appends the tokens of step `node`'s whole expression (for an
+    /// indicator: without an output choice), as [`encode_series`] does
+    /// for the tree it was compiled from.
+    fn encode_node(&self, node: NodeId, out: &mut Vec<u64>) {
+        match self.steps[node] {
+            Step::Column(c) => out.push(TAG_COLUMN | c as u64),
+            Step::Const(v) => out.extend([TAG_CONST, v.0.to_bits()]),
+            Step::Neg(a) => {
+                self.encode_out(a, out);
+                out.push(TAG_NEG);
+            }
+            Step::Arith(op, a, b) => {
+                self.encode_out(a, out);
+                self.encode_out(b, out);
+                out.push(TAG_ARITH | op as u64);
+            }
+            Step::Prev(a, n) => {
+                self.encode_out(a, out);
+                out.extend([TAG_PREV, n as u64]);
+            }
+            Step::Indicator(spec, input) => {
+                if let Some(a) = input {
+                    self.encode_out(a, out);
+                }
+                encode_spec(spec, input.is_some(), out);
+            }
+            // Conditions never feed an indicator.
+            Step::Compare(..)
+            | Step::Cross(..)
+            | Step::And(..)
+            | Step::Or(..)
+            | Step::Not(_)
+            | Step::Held(..)
+            | Step::Within(..) => unreachable!("a series operand is never a condition"),
+        }
+    }
+
+    /// Appends the tokens of a series operand.
+    fn encode_out(&self, o: Out, out: &mut Vec<u64>) {
+        self.encode_node(o.node, out);
+        if matches!(self.steps[o.node], Step::Indicator(..)) {
+            out.push(TAG_PICK | u64::from(o.index));
         }
     }
 
@@ -473,60 +671,72 @@ impl Plan {
     /// same one again) does not pay for fresh memory each time. Results are
     /// identical to [`Plan::evaluate`].
     pub fn evaluate_in(&self, bars: &Bars<'_>, scratch: &mut Scratch) -> Result<Evaluation> {
+        self.evaluate_impl(bars, scratch, None)
+    }
+
+    /// [`Plan::evaluate_in`] with every indicator step's outputs asked of
+    /// `source` under its [`IndicatorKey`] (each distinct key once per
+    /// evaluation), e.g. a cache shared by many evaluations. Given a
+    /// source that honours its contract, the masks and series are
+    /// bit-identical to [`Plan::evaluate`]'s;
+    /// [`Evaluation::indicators_computed`] counts only the computations
+    /// the source asked for. The keys are built on the first call and
+    /// kept in the plan.
+    pub fn evaluate_with(
+        &self,
+        bars: &Bars<'_>,
+        scratch: &mut Scratch,
+        source: &dyn IndicatorSource,
+    ) -> Result<Evaluation> {
+        self.evaluate_impl(bars, scratch, Some(source))
+    }
+
+    /// Computes the indicator at the root of `series` (e.g.
+    /// `rsi(ema(close, 5), 14)`, or `macd(12, 26, 9).signal`) over `bars`,
+    /// asking `source` for it and for every indicator in its input, as
+    /// [`Plan::evaluate_with`] does. Returns all of the root's outputs,
+    /// shared and not copied, and the index of the one `series` names (see
+    /// [`IndicatorKey::of`]); `Ok(None)` if the root is not an indicator.
+    /// Errors: those of [`Plan::evaluate`] (a missing column is reported
+    /// with `series`' text as both name and expression).
+    pub fn indicator_with(
+        series: &Series,
+        bars: &Bars<'_>,
+        scratch: &mut Scratch,
+        source: &dyn IndicatorSource,
+    ) -> Result<Option<(IndicatorOutputs, usize)>> {
+        if !matches!(series, Series::Indicator(_)) {
+            return Ok(None);
+        }
+        let text = series.to_string();
+        let plan = Plan::with_series(&TriggerSet::new(), &[(text, series.clone())]);
+        let out = plan.series[0].out;
+        let (values, _) = plan.run(bars, scratch, Some(source))?;
+        let mut result = None;
+        for (i, v) in values.into_iter().enumerate() {
+            match v {
+                Some(Value::Shared(all)) if i == out.node => {
+                    result = Some((all, usize::from(out.index)));
+                }
+                Some(v) => scratch.recycle(v),
+                None => {}
+            }
+        }
+        debug_assert!(
+            result.is_some(),
+            "an indicator step with a source is shared"
+        );
+        Ok(result)
+    }
+
+    fn evaluate_impl(
+        &self,
+        bars: &Bars<'_>,
+        scratch: &mut Scratch,
+        source: Option<&dyn IndicatorSource>,
+    ) -> Result<Evaluation> {
+        let (values, indicators_computed) = self.run(bars, scratch, source)?;
         let n = bars.len()?;
-        let needs = self
-            .triggers
-            .iter()
-            .map(|t| (&t.name, &t.text, &t.columns))
-            .chain(self.series.iter().map(|s| (&s.name, &s.text, &s.columns)));
-        for (name, text, columns) in needs {
-            if let Some(&c) = columns.iter().find(|&&c| bars.column(c).is_none()) {
-                return Err(Error::MissingColumn {
-                    column: c.name(),
-                    trigger: name.clone(),
-                    expression: text.clone(),
-                    span: column_span(text, c),
-                });
-            }
-        }
-        // Last reader of each step, so values can be dropped early.
-        let mut last_use = vec![0usize; self.steps.len()];
-        for (i, s) in self.steps.iter().enumerate() {
-            for child in children(s) {
-                last_use[child] = i;
-            }
-        }
-        for node in self
-            .triggers
-            .iter()
-            .map(|t| t.node)
-            .chain(self.series.iter().map(|s| s.out.node))
-        {
-            last_use[node] = usize::MAX;
-        }
-        let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
-        let mut indicators_computed = 0;
-        for (i, step) in self.steps.iter().enumerate() {
-            let v = self.run_step(step, &values, bars, n, scratch, &mut indicators_computed);
-            let v = match v {
-                Ok(v) => v,
-                Err(e) => {
-                    values
-                        .into_iter()
-                        .flatten()
-                        .for_each(|v| scratch.recycle(v));
-                    return Err(e);
-                }
-            };
-            values[i] = Some(v);
-            for child in children(step) {
-                if last_use[child] == i
-                    && let Some(old) = values[child].take()
-                {
-                    scratch.recycle(old);
-                }
-            }
-        }
         let masks = self
             .triggers
             .iter()
@@ -541,6 +751,7 @@ impl Plan {
             .map(|s| match &values[s.out.node] {
                 Some(Value::Series(v)) => v.clone(),
                 Some(Value::Multi(vs)) => vs[s.out.index as usize].clone(),
+                Some(Value::Shared(vs)) => vs[s.out.index as usize].clone(),
                 Some(Value::Borrowed(v)) => v.to_vec(),
                 Some(Value::Const(c)) => vec![*c; n],
                 _ => unreachable!("a series output is a series"),
@@ -560,6 +771,89 @@ impl Plan {
         })
     }
 
+    /// Runs every step; returns the values still needed (the outputs) and
+    /// how many indicators were computed.
+    fn run<'a>(
+        &self,
+        bars: &Bars<'a>,
+        scratch: &mut Scratch,
+        source: Option<&dyn IndicatorSource>,
+    ) -> Result<(Vec<Option<Value<'a>>>, usize)> {
+        let n = bars.len()?;
+        let needs = self
+            .triggers
+            .iter()
+            .map(|t| (&t.name, &t.text, &t.columns))
+            .chain(self.series.iter().map(|s| (&s.name, &s.text, &s.columns)));
+        for (name, text, columns) in needs {
+            if let Some(&c) = columns.iter().find(|&&c| bars.column(c).is_none()) {
+                return Err(Error::MissingColumn {
+                    column: c.name(),
+                    trigger: name.clone(),
+                    expression: text.clone(),
+                    span: column_span(text, c),
+                });
+            }
+        }
+        let keys = match source {
+            Some(_) => self.keys(),
+            None => &[],
+        };
+        // Last reader of each step, so values can be dropped early.
+        let mut last_use = vec![0usize; self.steps.len()];
+        for (i, s) in self.steps.iter().enumerate() {
+            for child in children(s) {
+                last_use[child] = i;
+            }
+        }
+        for node in self
+            .triggers
+            .iter()
+            .map(|t| t.node)
+            .chain(self.series.iter().map(|s| s.out.node))
+        {
+            last_use[node] = usize::MAX;
+        }
+        let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
+        let mut indicators_computed = 0;
+        for (i, step) in self.steps.iter().enumerate() {
+            let shared = match (source, keys.get(i)) {
+                (Some(source), Some(Some(key))) => Some((source, key)),
+                _ => None,
+            };
+            let v = self.run_step(
+                step,
+                &values,
+                bars,
+                n,
+                scratch,
+                &mut indicators_computed,
+                shared,
+            );
+            let v = match v {
+                Ok(v) => v,
+                Err(e) => {
+                    values
+                        .into_iter()
+                        .flatten()
+                        .for_each(|v| scratch.recycle(v));
+                    return Err(e);
+                }
+            };
+            values[i] = Some(v);
+            for child in children(step) {
+                if last_use[child] == i
+                    && let Some(old) = values[child].take()
+                {
+                    scratch.recycle(old);
+                }
+            }
+        }
+        Ok((values, indicators_computed))
+    }
+
+    // The step, its inputs and where its outputs go: no natural grouping.
+    #[allow(clippy::too_many_arguments)]
     fn run_step<'a>(
         &self,
         step: &Step,
@@ -568,6 +862,7 @@ impl Plan {
         n: usize,
         scratch: &mut Scratch,
         indicators_computed: &mut usize,
+        shared: Option<(&dyn IndicatorSource, &IndicatorKey)>,
     ) -> Result<Value<'a>> {
         let operand = |o: Out| -> Operand<'_> {
             match values[o.node]
@@ -576,6 +871,7 @@ impl Plan {
             {
                 Value::Series(v) => Operand::Slice(v),
                 Value::Multi(vs) => Operand::Slice(&vs[o.index as usize]),
+                Value::Shared(vs) => Operand::Slice(&vs[o.index as usize]),
                 Value::Borrowed(s) => Operand::Slice(s),
                 Value::Const(c) => Operand::Const(*c),
                 Value::Mask(_) => unreachable!("a series operand is never a mask"),
@@ -612,7 +908,6 @@ impl Plan {
                 Value::Series(out)
             }
             Step::Indicator(spec, input) => {
-                *indicators_computed += 1;
                 let owned;
                 let x: &[f64] = match input.map(operand) {
                     Some(Operand::Slice(s)) => s,
@@ -622,7 +917,23 @@ impl Plan {
                     }
                     None => &[],
                 };
-                compute_indicator(spec, x, bars, scratch, n)?
+                match shared {
+                    None => {
+                        *indicators_computed += 1;
+                        compute_indicator(spec, x, bars, scratch, n)?
+                    }
+                    Some((source, key)) => {
+                        let mut compute = || -> Result<IndicatorOutputs> {
+                            *indicators_computed += 1;
+                            Ok(match compute_indicator(spec, x, bars, scratch, n)? {
+                                Value::Series(v) => Arc::from([v]),
+                                Value::Multi(vs) => Arc::from(vs),
+                                _ => unreachable!("an indicator computes series"),
+                            })
+                        };
+                        Value::Shared(source.indicator(key, &mut compute)?)
+                    }
+                }
             }
             Step::Compare(op, a, b) => Value::Mask(compare(op, operand(a), operand(b), n)?),
             Step::Cross(dir, a, b) => Value::Mask(crossing(dir, operand(a), operand(b), n)?),
