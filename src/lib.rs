@@ -18,6 +18,8 @@
 //! window contains it NaN (or ±inf where the maths says so); once it has
 //! left the window the outputs are finite and accurate again.
 //!
+//! Many symbols, and one long series, across threads: [`parallel`].
+//!
 //! Numerical guarantees are stated on each kernel module
 //! ([`kernels::rolling_sum`], [`kernels::rolling_var`]) and tested by
 //! property tests against exact references on adversarial inputs.
@@ -30,6 +32,7 @@ pub mod dispatch;
 mod error;
 pub mod indicators;
 pub mod kernels;
+pub mod parallel;
 pub mod trigger;
 
 pub use bitmask::BitMask;
