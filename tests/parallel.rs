@@ -298,3 +298,254 @@ fn many_series_errors() {
     assert_eq!(parallel::sma_many(&[], 3).unwrap(), Vec::<Vec<f64>>::new());
     assert!(parallel::evaluate_many(&plan, &[]).unwrap().is_empty());
 }
+
+// ---------- one long series, chunked ----------
+
+/// A random long-series case: series (with NaN holes sometimes), a chunk
+/// length in 1..=len+1.
+fn long_case(seed: u64) -> (Vec<f64>, usize, Rng) {
+    let mut r = Rng::new(seed);
+    let len = if r.below(5) == 0 {
+        r.below(4000)
+    } else {
+        r.below(400)
+    };
+    let x = symbol(&mut r, &[len]);
+    let chunk = match r.below(4) {
+        0 => 1 + r.below(4),
+        1 => 1 + r.below(len + 1),
+        2 => len.max(1),
+        _ => 1 + r.below(64),
+    };
+    (x, chunk, r)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// SMA, VAR, STDDEV, BBANDS, MIN, MAX, STOCH chunked: bit-identical to
+    /// the serial indicator for every chunk length; WMA within its bound.
+    #[test]
+    fn windowed_chunked_equal_serial(seed in any::<u64>(), p in 1usize..40) {
+        let (x, chunk, mut r) = long_case(seed);
+        let (h, l) = hlc(&x, seed);
+        let p2 = p.max(2);
+        let (sk, sd) = (1 + r.below(5), 1 + r.below(5));
+        for b in Backend::available() {
+            let ser = |f: &dyn Fn() -> Vec<f64>| with_backend(b, f).unwrap();
+            let pairs: [Check; 6] = [
+                ("sma", on_pools(b, || vec![parallel::sma_chunked(&x, p, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::sma(&x, p).unwrap())]),
+                ("var", on_pools(b, || vec![parallel::var_chunked(&x, p, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::var(&x, p).unwrap())]),
+                ("stddev", on_pools(b, || vec![parallel::stddev_chunked(&x, p2, 1.5, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::stddev(&x, p2, 1.5).unwrap())]),
+                ("max", on_pools(b, || vec![parallel::max_chunked(&x, p2, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::max(&x, p2).unwrap())]),
+                ("min", on_pools(b, || vec![parallel::min_chunked(&x, p2, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::min(&x, p2).unwrap())]),
+                ("bbands", on_pools(b, || {
+                        let v = parallel::bbands_chunked(&x, p2, 2.0, 1.0, chunk).unwrap();
+                        vec![v.upper, v.middle, v.lower]
+                    }),
+                    with_backend(b, || {
+                        let v = ta_kernels::bbands(&x, p2, 2.0, 1.0).unwrap();
+                        vec![v.upper, v.middle, v.lower]
+                    }).unwrap()),
+            ];
+            for (name, got, want) in &pairs {
+                for (g, w) in got.iter().zip(want) {
+                    prop_assert!(same(g, w), "{} {} p {} chunk {} len {}", name, b, p, chunk, x.len());
+                }
+            }
+            let st = on_pools(b, || parallel::stoch_chunked(&h, &l, &x, p, sk, sd, chunk).unwrap());
+            let want = with_backend(b, || ta_kernels::stoch(&h, &l, &x, p, sk, sd).unwrap()).unwrap();
+            prop_assert!(same(&st.k, &want.k) && same(&st.d, &want.d),
+                "stoch {} {}/{}/{} chunk {}", b, p, sk, sd, chunk);
+            // WMA: twice the kernel's bound (both are within it of the
+            // exact WMA).
+            let got = on_pools(b, || parallel::wma_chunked(&x, p, chunk).unwrap());
+            let want = ser(&|| ta_kernels::wma(&x, p).unwrap());
+            let fin: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+            let spread = fin.iter().fold(f64::MIN, |m, &v| m.max(v)) - fin.iter().fold(f64::MAX, |m, &v| m.min(v));
+            let k = ta_kernels::kernels::wma::error_factor(p);
+            let u = EPS / 2.0;
+            for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                prop_assert_eq!(g.is_nan(), w.is_nan(), "wma NaN at {}", i);
+                if !w.is_nan() {
+                    let tol = 2.0 * (2.0 * u * w.abs() + k * (u * spread.max(0.0) + ETA));
+                    prop_assert!((g - w).abs() <= tol, "wma {} at {}: {} vs {}", b, i, g, w);
+                }
+            }
+        }
+    }
+
+    /// EMA, RSI, ATR, MACD chunked: within the documented bound of the
+    /// serial scalar indicator for every chunk length; bit-identical to the
+    /// serial indicator on the same backend when one chunk holds the series.
+    #[test]
+    fn recursive_chunked_within_bound(seed in any::<u64>(), p in 1usize..40) {
+        let (x, chunk, mut r) = long_case(seed);
+        let (h, l) = hlc(&x, seed);
+        let p2 = p.max(2);
+        let (fast, signal) = (2 + r.below(20), 1 + r.below(12));
+        let m = max_abs(&x);
+        let scalar = |f: &dyn Fn() -> Vec<Vec<f64>>| with_backend(Backend::Scalar, f).unwrap();
+        let ema_ref = scalar(&|| vec![ta_kernels::ema(&x, p).unwrap()]);
+        let rsi_ref = scalar(&|| vec![ta_kernels::rsi(&x, p2).unwrap()]);
+        let atr_ref = scalar(&|| vec![ta_kernels::atr(&h, &l, &x, p).unwrap()]);
+        let macd_ref = scalar(&|| {
+            let v = ta_kernels::macd(&x, fast, p2, signal).unwrap();
+            vec![v.macd, v.signal, v.hist]
+        });
+        let d = naive_rsi_d(&x, p2);
+        let mh = max_abs(&h).max(max_abs(&l)).max(m) * 2.0;
+        for b in Backend::available() {
+            for (cl, pools_only) in [(chunk, false), (x.len().max(1), true)] {
+                let ema = on_pools(b, || parallel::ema_chunked(&x, p, cl).unwrap());
+                let rsi = on_pools(b, || parallel::rsi_chunked(&x, p2, cl).unwrap());
+                let atr = on_pools(b, || parallel::atr_chunked(&h, &l, &x, p, cl).unwrap());
+                let mc = on_pools(b, || parallel::macd_chunked(&x, fast, p2, signal, cl).unwrap());
+                if pools_only {
+                    // One chunk: the serial computation itself.
+                    let s = with_backend(b, || (
+                        ta_kernels::ema(&x, p).unwrap(), ta_kernels::rsi(&x, p2).unwrap(),
+                        ta_kernels::atr(&h, &l, &x, p).unwrap(), ta_kernels::macd(&x, fast, p2, signal).unwrap(),
+                    )).unwrap();
+                    prop_assert!(same(&ema, &s.0) && same(&rsi, &s.1) && same(&atr, &s.2));
+                    prop_assert!(same(&mc.macd, &s.3.macd) && same(&mc.signal, &s.3.signal) && same(&mc.hist, &s.3.hist));
+                    continue;
+                }
+                let e_tol = 64.0 * (p as f64 + 16.0) * (EPS * m + ETA);
+                close(&ema, &ema_ref[0], e_tol).map_err(|e| TestCaseError::fail(format!("ema {b} p {p} chunk {cl}: {e}")))?;
+                let a_tol = 64.0 * (p as f64 + 16.0) * (EPS * mh + ETA);
+                close(&atr, &atr_ref[0], a_tol).map_err(|e| TestCaseError::fail(format!("atr {b} p {p} chunk {cl}: {e}")))?;
+                let m_tol = 192.0 * ((p2 + signal) as f64 + 32.0) * (EPS * m + ETA);
+                for (g, w) in [&mc.macd, &mc.signal, &mc.hist].into_iter().zip(&macd_ref) {
+                    close(g, w, m_tol).map_err(|e| TestCaseError::fail(format!("macd {b} {fast}/{p2}/{signal} chunk {cl}: {e}")))?;
+                }
+                for (i, (&g, &w)) in rsi.iter().zip(&rsi_ref[0]).enumerate() {
+                    prop_assert_eq!(g.is_nan(), w.is_nan(), "rsi NaN at {}", i);
+                    let tol = 200.0 * 64.0 * (p2 as f64 + 16.0) * (EPS + ETA / d[i]);
+                    prop_assert!(w.is_nan() || (g - w).abs() <= tol, "rsi {} p {} chunk {} at {}: {} vs {}", b, p2, cl, i, g, w);
+                }
+            }
+        }
+    }
+}
+
+/// The average gain plus average loss of the serial RSI at each bar (NaN
+/// where there is no RSI): the `D` of the RSI bound.
+fn naive_rsi_d(x: &[f64], p: usize) -> Vec<f64> {
+    let mut d = vec![f64::NAN; x.len()];
+    let mut s = 0;
+    while s < x.len() {
+        while s < x.len() && !x[s].is_finite() {
+            s += 1;
+        }
+        let mut e = s;
+        while e < x.len() && x[e].is_finite() {
+            e += 1;
+        }
+        if e - s > p {
+            let pf = p as f64;
+            let (mut g, mut l) = (0.0, 0.0);
+            for i in s + 1..=s + p {
+                let c = x[i] - x[i - 1];
+                if c > 0.0 { g += c } else { l -= c }
+            }
+            g /= pf;
+            l /= pf;
+            d[s + p] = g + l;
+            for i in s + p + 1..e {
+                let c = x[i] - x[i - 1];
+                let (gc, lc) = if c > 0.0 { (c, 0.0) } else { (0.0, -c) };
+                g = (g * (pf - 1.0) + gc) / pf;
+                l = (l * (pf - 1.0) + lc) / pf;
+                d[i] = g + l;
+            }
+        }
+        s = e;
+    }
+    d
+}
+
+#[test]
+fn chunked_errors() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    assert!(matches!(
+        parallel::sma_chunked(&x, 2, 0),
+        Err(Error::InvalidPeriod {
+            name: "chunk_len",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parallel::ema_chunked(&x, 2, 0),
+        Err(Error::InvalidPeriod {
+            name: "chunk_len",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parallel::sma_chunked(&x, 0, 2),
+        Err(Error::InvalidPeriod { name: "period", .. })
+    ));
+    assert!(matches!(
+        parallel::ema_chunked(&x, 0, 2),
+        Err(Error::InvalidPeriod { name: "period", .. })
+    ));
+    assert!(matches!(
+        parallel::rsi_chunked(&x, 1, 2),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    assert!(matches!(
+        parallel::macd_chunked(&x, 3, 1, 2, 2),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    assert!(matches!(
+        parallel::atr_chunked(&x, &x[..3], &x, 2, 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        parallel::stoch_chunked(&x, &x, &x[..1], 2, 2, 2, 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        parallel::stddev_chunked(&x, 2, f64::INFINITY, 2),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(
+        parallel::sma_chunked(&[], 3, parallel::ChunkLen::Auto)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        parallel::ema_chunked(&[], 3, parallel::ChunkLen::Auto)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(parallel::default_chunk_len(0, 5), 1);
+    assert!(parallel::default_chunk_len(10_000_000, 20) >= 1 << 16);
+}
+
+/// 1e6 bars in release: chunked on the default heuristic and on odd chunk
+/// lengths equals serial (windowed bit for bit, recursive within bound).
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn long_series_default_chunks() {
+    let x = series(common::inputs::Kind::RandomWalk, 1_000_000, 7);
+    for cl in [parallel::ChunkLen::Auto, parallel::ChunkLen::Fixed(99_991)] {
+        assert!(same(
+            &parallel::sma_chunked(&x, 20, cl).unwrap(),
+            &ta_kernels::sma(&x, 20).unwrap()
+        ));
+        assert!(same(
+            &parallel::sma_chunked(&x, 200, cl).unwrap(),
+            &ta_kernels::sma(&x, 200).unwrap()
+        ));
+        let got = parallel::ema_chunked(&x, 20, cl).unwrap();
+        let want = with_backend(Backend::Scalar, || ta_kernels::ema(&x, 20).unwrap()).unwrap();
+        close(&got, &want, 64.0 * 36.0 * EPS * max_abs(&x)).unwrap();
+    }
+}

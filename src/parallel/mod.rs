@@ -40,8 +40,15 @@
 //!   then each chunk's masks with a halo covering every `prev`, crossing,
 //!   `held` and `within` reach, stitched into one mask per trigger.
 
+pub mod carry;
+pub mod chunked;
 pub mod many;
 
+pub use carry::{atr_chunked, ema_chunked, macd_chunked, rsi_chunked};
+pub use chunked::{
+    bbands_chunked, max_chunked, min_chunked, sma_chunked, stddev_chunked, stoch_chunked,
+    var_chunked, wma_chunked,
+};
 pub use many::{
     atr_many, bbands_many, ema_many, evaluate_many, macd_many, map_series, max_many, min_many,
     rsi_many, sma_many, stddev_many, stoch_many, var_many, wma_many,
@@ -145,4 +152,92 @@ pub(crate) fn par_each<T: Send>(
     #[cfg(not(feature = "rayon"))]
     let all: Vec<Result<()>> = items.iter_mut().map(|t| on(be, || f(t))).collect();
     all.into_iter().collect()
+}
+/// The chunks `[c0, c1)` of `0..n` for chunk length `len`.
+pub(crate) fn grid(n: usize, len: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n.div_ceil(len)).map(move |i| (i * len, ((i + 1) * len).min(n)))
+}
+
+/// Splits `K` output buffers of length `n` into per-chunk pieces:
+/// `(c0, c1, [piece; K])` for each chunk of the grid.
+pub(crate) fn split_outs<const K: usize>(
+    outs: [&mut [f64]; K],
+    len: usize,
+) -> Vec<(usize, usize, [&mut [f64]; K])> {
+    let n = outs.first().map_or(0, |o| o.len());
+    let mut iters = outs.map(|o| o.chunks_mut(len));
+    grid(n, len)
+        .map(|(c0, c1)| {
+            let pieces = core::array::from_fn(|k| iters[k].next().unwrap_or_default());
+            (c0, c1, pieces)
+        })
+        .collect()
+}
+
+/// Mutable pieces of `out` for sorted, disjoint `ranges`.
+pub(crate) fn carve<'a>(out: &'a mut [f64], ranges: &[(usize, usize)]) -> Vec<&'a mut [f64]> {
+    let mut rest = out;
+    let mut pos = 0;
+    let mut pieces = Vec::with_capacity(ranges.len());
+    for &(a, b) in ranges {
+        let (_, tail) = core::mem::take(&mut rest).split_at_mut(a - pos);
+        let (piece, tail) = tail.split_at_mut(b - a);
+        pieces.push(piece);
+        rest = tail;
+        pos = b;
+    }
+    pieces
+}
+
+/// For each chunk of the grid, the last bar before its start for which
+/// `bad` holds (computed in parallel, one scan of the series).
+pub(crate) fn last_bad_before(
+    n: usize,
+    len: usize,
+    bad: impl Fn(usize) -> bool + Sync + Send,
+) -> Result<Vec<Option<usize>>> {
+    let chunks: Vec<(usize, usize)> = grid(n, len).collect();
+    let last_in = par_map(&chunks, |&(c0, c1)| Ok((c0..c1).rev().find(|&i| bad(i))))?;
+    let mut before = Vec::with_capacity(chunks.len());
+    let mut last = None;
+    for l in last_in {
+        before.push(last);
+        last = l.or(last);
+    }
+    Ok(before)
+}
+
+/// The maximal runs `[start, end)` of bars where `fin` holds, in order
+/// (found chunk by chunk in parallel, then joined).
+pub(crate) fn finite_runs(
+    n: usize,
+    len: usize,
+    fin: impl Fn(usize) -> bool + Sync + Send,
+) -> Result<Vec<(usize, usize)>> {
+    let chunks: Vec<(usize, usize)> = grid(n, len).collect();
+    let local = par_map(&chunks, |&(c0, c1)| {
+        let mut runs = Vec::new();
+        let mut i = c0;
+        while i < c1 {
+            while i < c1 && !fin(i) {
+                i += 1;
+            }
+            let s = i;
+            while i < c1 && fin(i) {
+                i += 1;
+            }
+            if s < i {
+                runs.push((s, i));
+            }
+        }
+        Ok(runs)
+    })?;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in local.into_iter().flatten() {
+        match runs.last_mut() {
+            Some(last) if last.1 == s => last.1 = e,
+            _ => runs.push((s, e)),
+        }
+    }
+    Ok(runs)
 }
