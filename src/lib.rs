@@ -20,6 +20,7 @@
 //!
 //! [`engine::Engine`] holds series and memoizes the indicators trigger
 //! evaluations compute on them, in a byte-bounded cache shared by threads.
+//! Many symbols, and one long series, across threads: [`parallel`].
 //!
 //! Numerical guarantees are stated on each kernel module
 //! ([`kernels::rolling_sum`], [`kernels::rolling_var`]) and tested by
@@ -34,6 +35,7 @@ pub mod engine;
 mod error;
 pub mod indicators;
 pub mod kernels;
+pub mod parallel;
 pub mod trigger;
 
 pub use bitmask::BitMask;

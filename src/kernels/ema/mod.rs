@@ -487,3 +487,68 @@ pub(crate) fn rsi_many_run(be: Be, xs: &[&[f64]], period: usize, outs: &mut [&mu
 pub(crate) mod run {
     pub(crate) use super::{Be, atr_run, ema_run, macd_run, resolve, rsi_run, trange_run};
 }
+
+/// The recursions after their seeds, from a given state: the chunked
+/// (multi-threaded) long-series indicators in [`crate::parallel`] run each
+/// chunk from the state the chunks before it leave.
+pub(crate) mod from_state {
+    #[cfg(target_arch = "x86_64")]
+    use super::avx2;
+    use super::{Be, portable, scalar};
+
+    /// `out[i] = (1 − k)·out[i−1] + k·x[i]` from `y0` (scalar: TA-Lib's
+    /// `(x − y)·k + y`).
+    pub(crate) fn ema(be: Be, k: f64, x: &[f64], y0: f64, out: &mut [f64]) {
+        super::ema_tail(be, k, x, y0, out);
+    }
+
+    /// RSI from the averages `(g0, l0)` of bar 0 of `x`; `out[j]` is the
+    /// RSI at bar `j + 1` of `x`.
+    pub(crate) fn rsi(be: Be, period: usize, x: &[f64], g0: f64, l0: f64, out: &mut [f64]) {
+        match be {
+            Be::Scalar => scalar::rsi_tail(period, x, g0, l0, out),
+            Be::Portable => portable::rsi_tail(period, x, g0, l0, out),
+            #[cfg(target_arch = "x86_64")]
+            Be::Avx2(t) => avx2::rsi_tail(t, period, x, g0, l0, out),
+        }
+    }
+
+    /// ATR from `y0`: `out[j]` from `h[j], l[j]` and the previous close `c[j]`.
+    pub(crate) fn atr(
+        be: Be,
+        period: usize,
+        h: &[f64],
+        l: &[f64],
+        c: &[f64],
+        y0: f64,
+        out: &mut [f64],
+    ) {
+        match be {
+            Be::Scalar => scalar::atr_tail(period, h, l, c, y0, out),
+            Be::Portable => portable::atr_tail(period, h, l, c, y0, out),
+            #[cfg(target_arch = "x86_64")]
+            Be::Avx2(t) => avx2::atr_tail(t, period, h, l, c, y0, out),
+        }
+    }
+
+    /// MACD's three EMAs in lockstep from `y = [fast, slow, signal]`;
+    /// `k = [kf, ks, kg]` (`kg = 1` when `signal == 1`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn macd(
+        be: Be,
+        k: [f64; 3],
+        sig1: bool,
+        x: &[f64],
+        y: [f64; 3],
+        m: &mut [f64],
+        s: &mut [f64],
+        h: &mut [f64],
+    ) {
+        match be {
+            Be::Scalar => scalar::macd_tail(k, sig1, x, y, m, s, h),
+            Be::Portable => portable::macd_tail(k, x, y, m, s, h),
+            #[cfg(target_arch = "x86_64")]
+            Be::Avx2(t) => avx2::macd_tail(t, k, x, y, m, s, h),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Criterion benches for [`ta_kernels::parallel`]: the same work on a
+//! 1-thread and a 2-thread rayon pool in one run (the ratio is the point;
+//! absolute times are noisy on a shared machine).
+//!
+//! - many series: 64 symbols × 1e5 bars, 5 indicators (SMA 20, EMA 20,
+//!   RSI 14, BBANDS 20, ATR 14);
+//! - one long series (1e7 bars): SMA 20, EMA 20 and a trigger set, chunked
+//!   on 2 threads against the serial indicator / plan.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ta_kernels::parallel;
+use ta_kernels::trigger::Bars;
+
+fn walk(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = 100.0;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            v *= 1.0 + 0.01 * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+            v
+        })
+        .collect()
+}
+
+struct Symbol {
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+}
+
+fn symbols(count: usize, n: usize) -> Vec<Symbol> {
+    (0..count)
+        .map(|i| {
+            let close = walk(n, i as u64 + 1);
+            let high = close.iter().map(|c| c * 1.004).collect();
+            let low = close.iter().map(|c| c * 0.996).collect();
+            Symbol { high, low, close }
+        })
+        .collect()
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+}
+
+/// The five indicators over every symbol; returns a checksum.
+fn five(closes: &[&[f64]], bars: &[Bars<'_>]) -> f64 {
+    let sma = parallel::sma_many(closes, 20).unwrap();
+    let ema = parallel::ema_many(closes, 20).unwrap();
+    let rsi = parallel::rsi_many(closes, 14).unwrap();
+    let bb = parallel::bbands_many(closes, 20, 2.0, 2.0).unwrap();
+    let atr = parallel::atr_many(bars, 14).unwrap();
+    let last = |v: &Vec<f64>| v.last().copied().unwrap_or(0.0);
+    sma.iter().map(last).sum::<f64>()
+        + ema.iter().map(last).sum::<f64>()
+        + rsi.iter().map(last).sum::<f64>()
+        + bb.iter().map(|b| last(&b.upper)).sum::<f64>()
+        + atr.iter().map(last).sum::<f64>()
+}
+
+fn many(c: &mut Criterion) {
+    let syms = symbols(64, 100_000);
+    let closes: Vec<&[f64]> = syms.iter().map(|s| s.close.as_slice()).collect();
+    let bars: Vec<Bars<'_>> = syms
+        .iter()
+        .map(|s| {
+            Bars::new()
+                .with(ta_kernels::trigger::Column::High, &s.high)
+                .with(ta_kernels::trigger::Column::Low, &s.low)
+                .with(ta_kernels::trigger::Column::Close, &s.close)
+        })
+        .collect();
+    let mut g = c.benchmark_group("many_64x1e5_5ind");
+    g.throughput(Throughput::Elements(64 * 100_000 * 5));
+    g.sample_size(10);
+    for threads in [1usize, 2] {
+        let p = pool(threads);
+        g.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter(|| p.install(|| black_box(five(black_box(&closes), black_box(&bars)))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, many);
+criterion_main!(benches);

@@ -1,0 +1,551 @@
+//! `ta_kernels::parallel`: many symbols and one long series across
+//! threads, against the serial functions, on every backend and on pools of
+//! 1, 2 and 3 threads.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::inputs::{ALL_KINDS, Rng, series, sprinkle_non_finite};
+use proptest::prelude::*;
+use ta_kernels::parallel;
+use ta_kernels::trigger::{Bars, Column, Plan, TriggerSet};
+use ta_kernels::{Backend, Error, with_backend};
+
+// ---------- helpers ----------
+
+fn pools() -> &'static [rayon::ThreadPool] {
+    static POOLS: OnceLock<Vec<rayon::ThreadPool>> = OnceLock::new();
+    POOLS.get_or_init(|| {
+        [1usize, 2, 3]
+            .iter()
+            .map(|&t| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .expect("pool")
+            })
+            .collect()
+    })
+}
+
+/// `f` under `backend` on every pool; every result must be the same.
+fn on_pools<R: std::fmt::Debug + Send>(backend: Backend, f: impl Fn() -> R + Sync + Send) -> R {
+    let mut results: Vec<R> = pools()
+        .iter()
+        .map(|p| p.install(|| with_backend(backend, &f).unwrap()))
+        .collect();
+    let first = results.remove(0);
+    for r in &results {
+        assert_eq!(format!("{r:?}"), format!("{first:?}"), "pools disagree");
+    }
+    first
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && bits(a) == bits(b)
+}
+
+/// Largest finite |x| (the `M` of the recursive kernels' bounds).
+fn max_abs(x: &[f64]) -> f64 {
+    x.iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// `a` and `b` agree: same NaN positions, and `|a − b| <= tol`.
+fn close(a: &[f64], b: &[f64], tol: f64) -> Result<(), String> {
+    if a.len() != b.len() {
+        return Err(format!("lengths {} and {}", a.len(), b.len()));
+    }
+    for (i, (&u, &v)) in a.iter().zip(b).enumerate() {
+        if u.is_nan() != v.is_nan() || (!u.is_nan() && (u - v).abs() > tol) {
+            return Err(format!("at {i}: {u} vs {v} (tol {tol:e})"));
+        }
+    }
+    Ok(())
+}
+
+const EPS: f64 = f64::EPSILON;
+const ETA: f64 = 5e-324;
+
+/// The bound of `kernels::ema` for EMA and ATR against the serial scalar
+/// loop.
+fn ema_bound(p: usize, m: f64) -> f64 {
+    32.0 * (p as f64 + 16.0) * (EPS * m + ETA)
+}
+
+/// A random symbol: series of a random kind, length from `lens`, maybe
+/// with non-finite values.
+fn symbol(r: &mut Rng, lens: &[usize]) -> Vec<f64> {
+    let kind = ALL_KINDS[r.below(ALL_KINDS.len())];
+    let len = lens[r.below(lens.len())];
+    let seed = r.next_u64();
+    let mut v = series(kind, len, seed);
+    if r.below(3) == 0 {
+        sprinkle_non_finite(&mut v, 5 + r.below(60), seed);
+    }
+    v
+}
+
+/// High, low, close around a close series (low <= close <= high where
+/// finite).
+fn hlc(close: &[f64], seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut r = Rng::new(seed);
+    let high = close
+        .iter()
+        .map(|c| c + c.abs() * 0.01 * r.unit())
+        .collect();
+    let low = close
+        .iter()
+        .map(|c| c - c.abs() * 0.01 * r.unit())
+        .collect();
+    (high, low)
+}
+
+// ---------- many series ----------
+
+/// A function's name, its parallel results and the serial ones.
+type Check = (&'static str, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Every many-series function equals the serial function symbol by
+    /// symbol (bit for bit; EMA/RSI: bit for bit against the 4-lane batch
+    /// of its group, within the kernel bound against one-by-one), on every
+    /// backend and pool size.
+    #[test]
+    fn many_series_equal_serial(seed in any::<u64>(), count in 0usize..20, period in 2usize..30) {
+        let mut r = Rng::new(seed);
+        let lens = [r.below(200), r.below(200), 1 + r.below(3000)];
+        let xs: Vec<Vec<f64>> = (0..count).map(|_| symbol(&mut r, &lens)).collect();
+        let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+        for b in Backend::available() {
+            let serial = |f: &dyn Fn(&[f64]) -> Vec<f64>| -> Vec<Vec<f64>> {
+                with_backend(b, || refs.iter().map(|x| f(x)).collect()).unwrap()
+            };
+            let checks: [Check; 6] = [
+                ("sma", on_pools(b, || parallel::sma_many(&refs, period).unwrap()),
+                    serial(&|x| ta_kernels::sma(x, period).unwrap())),
+                ("wma", on_pools(b, || parallel::wma_many(&refs, period).unwrap()),
+                    serial(&|x| ta_kernels::wma(x, period).unwrap())),
+                ("var", on_pools(b, || parallel::var_many(&refs, period).unwrap()),
+                    serial(&|x| ta_kernels::var(x, period).unwrap())),
+                ("stddev", on_pools(b, || parallel::stddev_many(&refs, period, 1.5).unwrap()),
+                    serial(&|x| ta_kernels::stddev(x, period, 1.5).unwrap())),
+                ("max", on_pools(b, || parallel::max_many(&refs, period).unwrap()),
+                    serial(&|x| ta_kernels::max(x, period).unwrap())),
+                ("min", on_pools(b, || parallel::min_many(&refs, period).unwrap()),
+                    serial(&|x| ta_kernels::min(x, period).unwrap())),
+            ];
+            for (name, got, want) in &checks {
+                prop_assert_eq!(got.len(), want.len());
+                for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                    prop_assert!(same(g, w), "{} {} symbol {}", name, b, i);
+                }
+            }
+            let bb = on_pools(b, || parallel::bbands_many(&refs, period, 2.0, 1.5).unwrap());
+            let mc = on_pools(b, || parallel::macd_many(&refs, 12, period, 9).unwrap());
+            for (i, x) in refs.iter().enumerate() {
+                let want = with_backend(b, || ta_kernels::bbands(x, period, 2.0, 1.5).unwrap()).unwrap();
+                prop_assert!(same(&bb[i].upper, &want.upper) && same(&bb[i].middle, &want.middle)
+                    && same(&bb[i].lower, &want.lower), "bbands {} {}", b, i);
+                let want = with_backend(b, || ta_kernels::macd(x, 12, period, 9).unwrap()).unwrap();
+                prop_assert!(same(&mc[i].macd, &want.macd) && same(&mc[i].signal, &want.signal)
+                    && same(&mc[i].hist, &want.hist), "macd {} {}", b, i);
+            }
+            // EMA and RSI through the 4-lane kernels, 8 series of one
+            // length per group in input order.
+            let ema = on_pools(b, || parallel::ema_many(&refs, period).unwrap());
+            let rsi = on_pools(b, || parallel::rsi_many(&refs, period).unwrap());
+            for len in lens {
+                let idx: Vec<usize> = (0..count).filter(|&i| refs[i].len() == len).collect();
+                for group in idx.chunks(8) {
+                    let ins: Vec<&[f64]> = group.iter().map(|&i| refs[i]).collect();
+                    let e = with_backend(b, || ta_kernels::ema_many(&ins, period).unwrap()).unwrap();
+                    let s = with_backend(b, || ta_kernels::rsi_many(&ins, period).unwrap()).unwrap();
+                    for (j, &i) in group.iter().enumerate() {
+                        prop_assert!(same(&ema[i], &e[j]), "ema {} {}", b, i);
+                        prop_assert!(same(&rsi[i], &s[j]), "rsi {} {}", b, i);
+                    }
+                }
+            }
+            for (i, x) in refs.iter().enumerate() {
+                let one = with_backend(Backend::Scalar, || ta_kernels::ema(x, period).unwrap()).unwrap();
+                let tol = if b == Backend::Scalar { 0.0 } else { ema_bound(period, max_abs(x)) };
+                close(&ema[i], &one, tol).map_err(|e| TestCaseError::fail(format!("ema {b} {i}: {e}")))?;
+                let one = with_backend(Backend::Scalar, || ta_kernels::rsi(x, period).unwrap()).unwrap();
+                // (Other backends: the 4-lane kernel's own tests hold it
+                // to its bound against one-by-one.)
+                if b == Backend::Scalar {
+                    prop_assert!(same(&rsi[i], &one), "rsi scalar {}", i);
+                }
+            }
+        }
+    }
+
+    /// Trigger plans, series expressions, ATR and STOCH over many
+    /// symbols: identical to the plan's serial evaluation per symbol.
+    #[test]
+    fn many_triggers_equal_serial(seed in any::<u64>(), count in 0usize..12) {
+        let mut r = Rng::new(seed);
+        let lens = [r.below(100), 1 + r.below(2000)];
+        let closes: Vec<Vec<f64>> = (0..count).map(|_| symbol(&mut r, &lens)).collect();
+        let hl: Vec<(Vec<f64>, Vec<f64>)> = closes.iter().enumerate().map(|(i, c)| hlc(c, seed ^ i as u64)).collect();
+        let bars: Vec<Bars<'_>> = closes.iter().zip(&hl).map(|(c, (h, l))| {
+            Bars::new().with(Column::High, h).with(Column::Low, l).with(Column::Close, c)
+        }).collect();
+        let set = TriggerSet::parse(SET).unwrap();
+        let plan = set.plan().unwrap();
+        for b in Backend::available() {
+            let got = on_pools(b, || parallel::evaluate_many(&plan, &bars).unwrap());
+            let atr = on_pools(b, || parallel::atr_many(&bars, 14).unwrap());
+            let st = on_pools(b, || parallel::stoch_many(&bars, 5, 3, 4).unwrap());
+            let exprs: Vec<ta_kernels::trigger::Series> =
+                ["ema(close, 7) - sma(9)", "macd(5, 12, 4).hist", "(high + low) / 2"]
+                    .iter().map(|t| t.parse().unwrap()).collect();
+            let ms = on_pools(b, || parallel::map_series(&exprs, &bars).unwrap());
+            prop_assert_eq!(got.len(), count);
+            for (i, bar) in bars.iter().enumerate() {
+                let want = with_backend(b, || plan.evaluate(bar).unwrap()).unwrap();
+                prop_assert_eq!(&got[i], &want);
+                let (h, l, c) = (&hl[i].0, &hl[i].1, &closes[i]);
+                let a = with_backend(b, || ta_kernels::atr(h, l, c, 14).unwrap()).unwrap();
+                prop_assert!(same(&atr[i], &a));
+                let s = with_backend(b, || ta_kernels::stoch(h, l, c, 5, 3, 4).unwrap()).unwrap();
+                prop_assert!(same(&st[i].k, &s.k) && same(&st[i].d, &s.d));
+                let named: Vec<(String, ta_kernels::trigger::Series)> =
+                    exprs.iter().map(|e| (e.to_string(), e.clone())).collect();
+                let p = Plan::with_series(&TriggerSet::new(), &named);
+                let e = with_backend(b, || p.evaluate(bar).unwrap()).unwrap();
+                for (j, (_, v)) in e.series().enumerate() {
+                    prop_assert!(same(&ms[i][j], v));
+                }
+            }
+        }
+    }
+}
+
+const SET: &str = "\
+golden = sma(close, 5) crosses_above sma(close, 20)
+oversold = rsi(14) < 30 and close > bbands(20, 2, 2).lower
+breakout = close > prev(max(high, 10), 1) or held(ema(8) > sma(16), 3)
+squeeze = within(stoch(5, 3, 3).k crosses_below 20, 4) and atr(7) > 0.5 * stddev(10)
+momentum = macd(6, 13, 5).hist crosses_above 0 or wma(close, 6) crosses_below var(close, 9)
+";
+
+#[test]
+fn many_series_errors() {
+    let x = [1.0, 2.0, 3.0];
+    let xs: Vec<&[f64]> = vec![&x, &x[..2]];
+    for f in [
+        parallel::sma_many,
+        parallel::ema_many,
+        parallel::wma_many,
+        parallel::var_many,
+    ] {
+        assert!(matches!(
+            f(&xs, 0),
+            Err(Error::InvalidPeriod { value: 0, .. })
+        ));
+        assert!(matches!(
+            f(&[], 0),
+            Err(Error::InvalidPeriod { value: 0, .. })
+        ));
+    }
+    assert!(matches!(
+        parallel::rsi_many(&xs, 1),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    assert!(matches!(
+        parallel::stddev_many(&xs, 3, f64::NAN),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        parallel::macd_many(&xs, 0, 3, 3),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    // Columns of one symbol of different lengths.
+    let bars = [Bars::new()
+        .with(Column::High, &x)
+        .with(Column::Low, &x[..2])
+        .with(Column::Close, &x)];
+    assert!(matches!(
+        parallel::atr_many(&bars, 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        parallel::atr_many(&bars, 0),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    // A missing column.
+    let bars = [Bars::from_close(&x)];
+    assert!(matches!(
+        parallel::stoch_many(&bars, 2, 2, 2),
+        Err(Error::MissingColumn { column: "high", .. })
+    ));
+    let plan = TriggerSet::parse("a = atr(3) > 1").unwrap().plan().unwrap();
+    assert!(matches!(
+        parallel::evaluate_many(&plan, &bars),
+        Err(Error::MissingColumn { .. })
+    ));
+    // Empty input: empty output.
+    assert_eq!(parallel::sma_many(&[], 3).unwrap(), Vec::<Vec<f64>>::new());
+    assert!(parallel::evaluate_many(&plan, &[]).unwrap().is_empty());
+}
+
+// ---------- one long series, chunked ----------
+
+/// A random long-series case: series (with NaN holes sometimes), a chunk
+/// length in 1..=len+1.
+fn long_case(seed: u64) -> (Vec<f64>, usize, Rng) {
+    let mut r = Rng::new(seed);
+    let len = if r.below(5) == 0 {
+        r.below(4000)
+    } else {
+        r.below(400)
+    };
+    let x = symbol(&mut r, &[len]);
+    let chunk = match r.below(4) {
+        0 => 1 + r.below(4),
+        1 => 1 + r.below(len + 1),
+        2 => len.max(1),
+        _ => 1 + r.below(64),
+    };
+    (x, chunk, r)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// SMA, VAR, STDDEV, BBANDS, MIN, MAX, STOCH chunked: bit-identical to
+    /// the serial indicator for every chunk length; WMA within its bound.
+    #[test]
+    fn windowed_chunked_equal_serial(seed in any::<u64>(), p in 1usize..40) {
+        let (x, chunk, mut r) = long_case(seed);
+        let (h, l) = hlc(&x, seed);
+        let p2 = p.max(2);
+        let (sk, sd) = (1 + r.below(5), 1 + r.below(5));
+        for b in Backend::available() {
+            let ser = |f: &dyn Fn() -> Vec<f64>| with_backend(b, f).unwrap();
+            let pairs: [Check; 6] = [
+                ("sma", on_pools(b, || vec![parallel::sma_chunked(&x, p, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::sma(&x, p).unwrap())]),
+                ("var", on_pools(b, || vec![parallel::var_chunked(&x, p, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::var(&x, p).unwrap())]),
+                ("stddev", on_pools(b, || vec![parallel::stddev_chunked(&x, p2, 1.5, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::stddev(&x, p2, 1.5).unwrap())]),
+                ("max", on_pools(b, || vec![parallel::max_chunked(&x, p2, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::max(&x, p2).unwrap())]),
+                ("min", on_pools(b, || vec![parallel::min_chunked(&x, p2, chunk).unwrap()]),
+                    vec![ser(&|| ta_kernels::min(&x, p2).unwrap())]),
+                ("bbands", on_pools(b, || {
+                        let v = parallel::bbands_chunked(&x, p2, 2.0, 1.0, chunk).unwrap();
+                        vec![v.upper, v.middle, v.lower]
+                    }),
+                    with_backend(b, || {
+                        let v = ta_kernels::bbands(&x, p2, 2.0, 1.0).unwrap();
+                        vec![v.upper, v.middle, v.lower]
+                    }).unwrap()),
+            ];
+            for (name, got, want) in &pairs {
+                for (g, w) in got.iter().zip(want) {
+                    prop_assert!(same(g, w), "{} {} p {} chunk {} len {}", name, b, p, chunk, x.len());
+                }
+            }
+            let st = on_pools(b, || parallel::stoch_chunked(&h, &l, &x, p, sk, sd, chunk).unwrap());
+            let want = with_backend(b, || ta_kernels::stoch(&h, &l, &x, p, sk, sd).unwrap()).unwrap();
+            prop_assert!(same(&st.k, &want.k) && same(&st.d, &want.d),
+                "stoch {} {}/{}/{} chunk {}", b, p, sk, sd, chunk);
+            // WMA: twice the kernel's bound (both are within it of the
+            // exact WMA).
+            let got = on_pools(b, || parallel::wma_chunked(&x, p, chunk).unwrap());
+            let want = ser(&|| ta_kernels::wma(&x, p).unwrap());
+            let fin: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+            let spread = fin.iter().fold(f64::MIN, |m, &v| m.max(v)) - fin.iter().fold(f64::MAX, |m, &v| m.min(v));
+            let k = ta_kernels::kernels::wma::error_factor(p);
+            let u = EPS / 2.0;
+            for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                prop_assert_eq!(g.is_nan(), w.is_nan(), "wma NaN at {}", i);
+                if !w.is_nan() {
+                    let tol = 2.0 * (2.0 * u * w.abs() + k * (u * spread.max(0.0) + ETA));
+                    prop_assert!((g - w).abs() <= tol, "wma {} at {}: {} vs {}", b, i, g, w);
+                }
+            }
+        }
+    }
+
+    /// EMA, RSI, ATR, MACD chunked: within the documented bound of the
+    /// serial scalar indicator for every chunk length; bit-identical to the
+    /// serial indicator on the same backend when one chunk holds the series.
+    #[test]
+    fn recursive_chunked_within_bound(seed in any::<u64>(), p in 1usize..40) {
+        let (x, chunk, mut r) = long_case(seed);
+        let (h, l) = hlc(&x, seed);
+        let p2 = p.max(2);
+        let (fast, signal) = (2 + r.below(20), 1 + r.below(12));
+        let m = max_abs(&x);
+        let scalar = |f: &dyn Fn() -> Vec<Vec<f64>>| with_backend(Backend::Scalar, f).unwrap();
+        let ema_ref = scalar(&|| vec![ta_kernels::ema(&x, p).unwrap()]);
+        let rsi_ref = scalar(&|| vec![ta_kernels::rsi(&x, p2).unwrap()]);
+        let atr_ref = scalar(&|| vec![ta_kernels::atr(&h, &l, &x, p).unwrap()]);
+        let macd_ref = scalar(&|| {
+            let v = ta_kernels::macd(&x, fast, p2, signal).unwrap();
+            vec![v.macd, v.signal, v.hist]
+        });
+        let d = naive_rsi_d(&x, p2);
+        let mh = max_abs(&h).max(max_abs(&l)).max(m) * 2.0;
+        for b in Backend::available() {
+            for (cl, pools_only) in [(chunk, false), (x.len().max(1), true)] {
+                let ema = on_pools(b, || parallel::ema_chunked(&x, p, cl).unwrap());
+                let rsi = on_pools(b, || parallel::rsi_chunked(&x, p2, cl).unwrap());
+                let atr = on_pools(b, || parallel::atr_chunked(&h, &l, &x, p, cl).unwrap());
+                let mc = on_pools(b, || parallel::macd_chunked(&x, fast, p2, signal, cl).unwrap());
+                if pools_only {
+                    // One chunk: the serial computation itself.
+                    let s = with_backend(b, || (
+                        ta_kernels::ema(&x, p).unwrap(), ta_kernels::rsi(&x, p2).unwrap(),
+                        ta_kernels::atr(&h, &l, &x, p).unwrap(), ta_kernels::macd(&x, fast, p2, signal).unwrap(),
+                    )).unwrap();
+                    prop_assert!(same(&ema, &s.0) && same(&rsi, &s.1) && same(&atr, &s.2));
+                    prop_assert!(same(&mc.macd, &s.3.macd) && same(&mc.signal, &s.3.signal) && same(&mc.hist, &s.3.hist));
+                    continue;
+                }
+                let e_tol = 64.0 * (p as f64 + 16.0) * (EPS * m + ETA);
+                close(&ema, &ema_ref[0], e_tol).map_err(|e| TestCaseError::fail(format!("ema {b} p {p} chunk {cl}: {e}")))?;
+                let a_tol = 64.0 * (p as f64 + 16.0) * (EPS * mh + ETA);
+                close(&atr, &atr_ref[0], a_tol).map_err(|e| TestCaseError::fail(format!("atr {b} p {p} chunk {cl}: {e}")))?;
+                let m_tol = 192.0 * ((p2 + signal) as f64 + 32.0) * (EPS * m + ETA);
+                for (g, w) in [&mc.macd, &mc.signal, &mc.hist].into_iter().zip(&macd_ref) {
+                    close(g, w, m_tol).map_err(|e| TestCaseError::fail(format!("macd {b} {fast}/{p2}/{signal} chunk {cl}: {e}")))?;
+                }
+                for (i, (&g, &w)) in rsi.iter().zip(&rsi_ref[0]).enumerate() {
+                    prop_assert_eq!(g.is_nan(), w.is_nan(), "rsi NaN at {}", i);
+                    let tol = 200.0 * 64.0 * (p2 as f64 + 16.0) * (EPS + ETA / d[i]);
+                    prop_assert!(w.is_nan() || (g - w).abs() <= tol, "rsi {} p {} chunk {} at {}: {} vs {}", b, p2, cl, i, g, w);
+                }
+            }
+        }
+    }
+}
+
+/// The average gain plus average loss of the serial RSI at each bar (NaN
+/// where there is no RSI): the `D` of the RSI bound.
+fn naive_rsi_d(x: &[f64], p: usize) -> Vec<f64> {
+    let mut d = vec![f64::NAN; x.len()];
+    let mut s = 0;
+    while s < x.len() {
+        while s < x.len() && !x[s].is_finite() {
+            s += 1;
+        }
+        let mut e = s;
+        while e < x.len() && x[e].is_finite() {
+            e += 1;
+        }
+        if e - s > p {
+            let pf = p as f64;
+            let (mut g, mut l) = (0.0, 0.0);
+            for i in s + 1..=s + p {
+                let c = x[i] - x[i - 1];
+                if c > 0.0 { g += c } else { l -= c }
+            }
+            g /= pf;
+            l /= pf;
+            d[s + p] = g + l;
+            for i in s + p + 1..e {
+                let c = x[i] - x[i - 1];
+                let (gc, lc) = if c > 0.0 { (c, 0.0) } else { (0.0, -c) };
+                g = (g * (pf - 1.0) + gc) / pf;
+                l = (l * (pf - 1.0) + lc) / pf;
+                d[i] = g + l;
+            }
+        }
+        s = e;
+    }
+    d
+}
+
+#[test]
+fn chunked_errors() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    assert!(matches!(
+        parallel::sma_chunked(&x, 2, 0),
+        Err(Error::InvalidPeriod {
+            name: "chunk_len",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parallel::ema_chunked(&x, 2, 0),
+        Err(Error::InvalidPeriod {
+            name: "chunk_len",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parallel::sma_chunked(&x, 0, 2),
+        Err(Error::InvalidPeriod { name: "period", .. })
+    ));
+    assert!(matches!(
+        parallel::ema_chunked(&x, 0, 2),
+        Err(Error::InvalidPeriod { name: "period", .. })
+    ));
+    assert!(matches!(
+        parallel::rsi_chunked(&x, 1, 2),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    assert!(matches!(
+        parallel::macd_chunked(&x, 3, 1, 2, 2),
+        Err(Error::InvalidPeriod { .. })
+    ));
+    assert!(matches!(
+        parallel::atr_chunked(&x, &x[..3], &x, 2, 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        parallel::stoch_chunked(&x, &x, &x[..1], 2, 2, 2, 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        parallel::stddev_chunked(&x, 2, f64::INFINITY, 2),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(
+        parallel::sma_chunked(&[], 3, parallel::ChunkLen::Auto)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        parallel::ema_chunked(&[], 3, parallel::ChunkLen::Auto)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(parallel::default_chunk_len(0, 5), 1);
+    assert!(parallel::default_chunk_len(10_000_000, 20) >= 1 << 16);
+}
+
+/// 1e6 bars in release: chunked on the default heuristic and on odd chunk
+/// lengths equals serial (windowed bit for bit, recursive within bound).
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn long_series_default_chunks() {
+    let x = series(common::inputs::Kind::RandomWalk, 1_000_000, 7);
+    for cl in [parallel::ChunkLen::Auto, parallel::ChunkLen::Fixed(99_991)] {
+        assert!(same(
+            &parallel::sma_chunked(&x, 20, cl).unwrap(),
+            &ta_kernels::sma(&x, 20).unwrap()
+        ));
+        assert!(same(
+            &parallel::sma_chunked(&x, 200, cl).unwrap(),
+            &ta_kernels::sma(&x, 200).unwrap()
+        ));
+        let got = parallel::ema_chunked(&x, 20, cl).unwrap();
+        let want = with_backend(Backend::Scalar, || ta_kernels::ema(&x, 20).unwrap()).unwrap();
+        close(&got, &want, 64.0 * 36.0 * EPS * max_abs(&x)).unwrap();
+    }
+}
