@@ -8,8 +8,11 @@ use common::exact::fsum;
 use common::inputs::{Kind, any_series, series, sprinkle_non_finite};
 use common::naive_sum::{REL, TINY};
 use proptest::prelude::*;
-use ta_kernels::sweep::{sma_sweep, sma_sweep_blocks, sma_sweep_into};
-use ta_kernels::{Backend, Error, sma, with_backend};
+use ta_kernels::sweep::{
+    CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts, cross_sweep_counts_par,
+    cross_sweep_par, sma_sweep, sma_sweep_blocks, sma_sweep_into,
+};
+use ta_kernels::{Backend, Error, cross_above, sma, with_backend};
 
 fn same_bits(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
@@ -212,4 +215,170 @@ fn sma_sweep_errors() {
     // Empty series: empty rows; period longer than the series: all NaN.
     assert_eq!(sma_sweep(&[], &[3]).unwrap(), vec![Vec::<f64>::new()]);
     assert!(sma_sweep(&x, &[5]).unwrap()[0].iter().all(|v| v.is_nan()));
+}
+
+// ---------------------------------------------------------------- crosses
+
+/// The sweep's own SMA rows for the distinct periods of `fast ∪ slow`.
+fn rows_for(x: &[f64], periods: &[usize]) -> std::collections::HashMap<usize, Vec<f64>> {
+    let mut ps: Vec<usize> = periods.to_vec();
+    ps.sort_unstable();
+    ps.dedup();
+    let rows = sma_sweep(x, &ps).unwrap();
+    ps.into_iter().zip(rows).collect()
+}
+
+/// `1e-13·mean|x| over the window + 2⁻¹⁰⁷⁴` at bar `i` (0 if undefined).
+fn sma_bound(x: &[f64], p: usize, i: usize) -> f64 {
+    if i + 1 < p {
+        return 0.0;
+    }
+    REL * fsum(x[i + 1 - p..=i].iter().map(|v| v.abs())) / p as f64 + TINY
+}
+
+/// Checks a cross sweep against (1) `cross_above` on the sweep's own SMA
+/// rows, bit for bit, and (2) `cross_above` on `sma()`'s values, where a
+/// bit may differ only at a near-tie: at `i` or `i − 1` the two `sma()`
+/// values are within twice the sum of their bounds (both sides are within
+/// their bound of the exact means, so only then can the signs differ).
+fn check_cross(x: &[f64], fast: &[usize], slow: &[usize], got: &CrossSweep) -> Result<(), String> {
+    let pairs = cross_pairs(fast, slow);
+    if got.pairs() != pairs.as_slice() || got.masks().len() != pairs.len() {
+        return Err("pairs or masks of the wrong shape".into());
+    }
+    let all: Vec<usize> = fast.iter().chain(slow).copied().collect();
+    let own = rows_for(x, &all);
+    let mut singles = std::collections::HashMap::new();
+    for &p in &all {
+        singles.entry(p).or_insert_with(|| sma(x, p).unwrap());
+    }
+    for (k, &(f, s)) in pairs.iter().enumerate() {
+        let m = &got.masks()[k];
+        if m.len() != x.len() || got.counts()[k] != m.count_ones() as u64 {
+            return Err(format!("pair {k}: bad length or count"));
+        }
+        let exact = cross_above(&own[&f], &own[&s]).unwrap();
+        if m != &exact {
+            return Err(format!(
+                "pair {k} ({f}, {s}): differs from cross_above on the sweep's SMA"
+            ));
+        }
+        let (a, b) = (&singles[&f], &singles[&s]);
+        let single = cross_above(a, b).unwrap();
+        let near =
+            |i: usize| (a[i] - b[i]).abs() <= 2.0 * (sma_bound(x, f, i) + sma_bound(x, s, i));
+        for i in 0..x.len() {
+            if m.get(i) != single.get(i) && !(near(i) || (i > 0 && near(i - 1))) {
+                return Err(format!(
+                    "pair {k} ({f}, {s}), bar {i}: sweep {} vs sma {} without a near-tie",
+                    m.get(i),
+                    single.get(i)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cross_lists() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    let list = prop::collection::vec(prop_oneof![3 => 1usize..=30, 1 => 1usize..=150], 1..=5);
+    (list.clone(), list)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Masks and counts against the single calls, on every backend
+    /// (bit-identical to each other), serial ≡ parallel, counts-only ≡
+    /// counts.
+    #[test]
+    fn cross_sweep_matches_single_calls(
+        (_kind, x) in any_series(200, 900),
+        (fast, slow) in cross_lists(),
+    ) {
+        let reference = with_backend(Backend::Scalar, || cross_sweep(&x, &fast, &slow)).unwrap().unwrap();
+        check_cross(&x, &fast, &slow, &reference).map_err(TestCaseError::fail)?;
+        for b in Backend::available() {
+            let got = with_backend(b, || cross_sweep(&x, &fast, &slow)).unwrap().unwrap();
+            prop_assert_eq!(&got, &reference, "{}", b);
+            let counts = with_backend(b, || cross_sweep_counts(&x, &fast, &slow)).unwrap().unwrap();
+            prop_assert_eq!(counts.as_slice(), reference.counts(), "{}", b);
+            let par = with_backend(b, || cross_sweep_par(&x, &fast, &slow)).unwrap().unwrap();
+            prop_assert_eq!(&par, &reference, "{} parallel", b);
+            let par_counts = with_backend(b, || cross_sweep_counts_par(&x, &fast, &slow)).unwrap().unwrap();
+            prop_assert_eq!(par_counts.as_slice(), reference.counts(), "{} parallel", b);
+        }
+    }
+}
+
+#[test]
+fn cross_sweep_long_series_every_backend() {
+    // Noisy walk with flat runs and holes; 2e4 bars (2e3 in debug); fast
+    // 2..=20 by 3, slow up to 120.
+    let n = if cfg!(debug_assertions) {
+        2_000
+    } else {
+        20_000
+    };
+    let mut x = series(Kind::ConstantRuns, n, 11);
+    sprinkle_non_finite(&mut x, 3000, 11);
+    let fast: Vec<usize> = (2..=20).step_by(3).collect();
+    let slow: Vec<usize> = vec![5, 10, 21, 50, 64, 65, 120];
+    let reference = with_backend(Backend::Scalar, || cross_sweep(&x, &fast, &slow))
+        .unwrap()
+        .unwrap();
+    check_cross(&x, &fast, &slow, &reference).unwrap();
+    assert!(reference.counts().iter().sum::<u64>() > 0);
+    for b in Backend::available() {
+        let got = with_backend(b, || cross_sweep_par(&x, &fast, &slow))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, reference, "{b}");
+    }
+}
+
+#[test]
+fn cross_sweep_pairs_and_errors() {
+    let x = series(Kind::RandomWalk, 300, 3);
+    assert_eq!(
+        cross_pairs(&[5, 2, 9], &[3, 9, 10]),
+        vec![(5, 9), (5, 10), (2, 3), (2, 9), (2, 10), (9, 10)]
+    );
+    // No pair with fast < slow: an empty result, not an error.
+    let none = cross_sweep(&x, &[10, 20], &[5, 10]).unwrap();
+    assert!(none.is_empty() && none.masks().is_empty() && none.counts().is_empty());
+    assert!(cross_sweep_counts(&x, &[10], &[10]).unwrap().is_empty());
+    assert!(matches!(
+        cross_sweep(&x, &[], &[5]),
+        Err(Error::InvalidPeriod {
+            name: "fast_periods.len()",
+            ..
+        })
+    ));
+    assert!(matches!(
+        cross_sweep_counts(&x, &[2], &[]),
+        Err(Error::InvalidPeriod {
+            name: "slow_periods.len()",
+            ..
+        })
+    ));
+    assert!(matches!(
+        cross_sweep(&x, &[0], &[5]),
+        Err(Error::InvalidPeriod {
+            name: "fast_period",
+            value: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        cross_sweep_par(&x, &[2], &[200_000]),
+        Err(Error::InvalidPeriod {
+            name: "slow_period",
+            ..
+        })
+    ));
+    // Empty series: empty masks, zero counts.
+    let e = cross_sweep(&[], &[2], &[3]).unwrap();
+    assert_eq!(e.len(), 1);
+    assert!(e.masks()[0].is_empty() && e.counts() == [0]);
 }

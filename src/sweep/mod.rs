@@ -34,8 +34,13 @@
 //! [`BitMask`]: crate::BitMask
 //! [`Error::InvalidPeriod`]: crate::Error::InvalidPeriod
 
+pub mod cross;
 pub mod sma;
+mod words;
 
+pub use cross::{CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts};
+#[cfg(feature = "rayon")]
+pub use cross::{cross_sweep_counts_par, cross_sweep_par};
 pub use sma::{SmaBlock, sma_sweep, sma_sweep_blocks, sma_sweep_into};
 
 use crate::error::{Result, check_period};

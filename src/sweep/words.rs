@@ -169,15 +169,3 @@ pub(crate) unsafe fn gt_word_avx2(a: *const f64, b: *const f64) -> u64 {
     // SAFETY: forwarded contract.
     unsafe { cmp_word_avx2::<_CMP_GT_OQ>(a, b) }
 }
-
-/// `bits(a == a)` (not NaN) of one permuted group.
-///
-/// # Safety
-///
-/// AVX2 must be available; `a` must point at 64 readable `f64`s.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-pub(crate) unsafe fn valid_word_avx2(a: *const f64) -> u64 {
-    // SAFETY: forwarded contract (`b = a`).
-    unsafe { cmp_word_avx2::<_CMP_EQ_OQ>(a, a) }
-}
