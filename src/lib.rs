@@ -12,6 +12,9 @@
 //! - comparison and crossing masks into a packed [`BitMask`]
 //!   ([`cross_above`], [`cross_below`], [`compare`]).
 //!
+//! Parameter sweeps (many periods or thresholds sharing work) are in
+//! [`sweep`].
+//!
 //! Every function validates its arguments and returns a typed [`Error`]
 //! (never panics on bad input). Outputs have the input's length; warm-up
 //! outputs are NaN. A NaN or ±inf in the input makes the outputs whose
@@ -36,6 +39,7 @@ mod error;
 pub mod indicators;
 pub mod kernels;
 pub mod parallel;
+pub mod sweep;
 pub mod trigger;
 
 pub use bitmask::BitMask;

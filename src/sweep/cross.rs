@@ -1,0 +1,366 @@
+//! `SMA(fast)` crosses above `SMA(slow)` for many `(fast, slow)` pairs.
+//!
+//! # Semantics
+//!
+//! For every pair `(f, s)` of [`cross_pairs`]`(fast, slow)` — each `f` of
+//! `fast` in order, and for each, every `s` of `slow` in order with
+//! `f < s` (pairs with `f >= s` are skipped; duplicates in a list give
+//! duplicate pairs) — bit `i` of the pair's mask is
+//! [`crate::cross_above`]`(sma(x, f), sma(x, s))`: `a[i] > b[i] &&
+//! a[i−1] <= b[i−1]`, bar 0 never fires, a NaN (warm-up, or a window
+//! holding a NaN/±inf) at `i` or `i − 1` means no cross. The SMA values
+//! are the sweep's ([`super::sma`]): within `1e-13·mean|x|` of the exact
+//! window means, like [`crate::sma`]'s, so a mask can differ from the one
+//! computed on [`crate::sma`]'s values only at bars where the two SMAs are
+//! within that bound of each other (near-ties).
+//!
+//! # Layout and memory
+//!
+//! Pair-major: pair `k` is the `k`-th pair of [`cross_pairs`];
+//! [`CrossSweep::masks`]`[k]` is its [`BitMask`] (one bit per bar) and
+//! [`CrossSweep::counts`]`[k]` its number of set bits. Nothing of size
+//! `n × pairs` is held as `f64`: the series is processed in blocks of
+//! [`BLOCK_BARS`] bars; for each block, each distinct period's SMA row is
+//! computed once (from the shared dyadic sums), and then every pair's mask
+//! word(s) for the block are produced from the two rows in cache. The
+//! working set is `(distinct periods + log₂ max p) × (BLOCK_BARS + max p)`
+//! values plus one carry and one count per pair.
+//!
+//! # Algorithm per pair and 64-bar word
+//!
+//! `gt = bits(a > b)` (one ordered compare per bar, see the `words`
+//! module); `le = !gt & valid(a) & valid(b)`, where `valid` (not NaN) is
+//! one word per row and block, computed once; `cross = gt & ((le << 1) |
+//! carry)`, `carry = le >> 63` — the same shift-and-carry as
+//! [`crate::kernels::cross`].
+//!
+//! # Parallel
+//!
+//! [`cross_sweep_par`] and [`cross_sweep_counts_par`] (feature `rayon`)
+//! split the pairs into one contiguous range per thread; each range runs
+//! the serial algorithm (computing the SMA rows of the periods it needs).
+//! Results are **bit-identical** to the serial functions, and both are
+//! bit-identical across backends (the comparisons are exact and the SMA
+//! values do not depend on the backend or on the blocking).
+
+use crate::bitmask::words_for;
+use crate::error::Result;
+use crate::{Backend, BitMask};
+
+use super::check_periods;
+use super::sma::{Dyadic, drive_on};
+use super::words::{self, Layout};
+
+/// Words (of 64 bars) per block.
+const BLOCK_WORDS: usize = 1;
+
+/// Bars per block of the cross sweep.
+pub const BLOCK_BARS: usize = 64 * BLOCK_WORDS;
+
+/// The result of [`cross_sweep`]: pairs, one mask and one count per pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrossSweep {
+    pairs: Vec<(usize, usize)>,
+    masks: Vec<BitMask>,
+    counts: Vec<u64>,
+}
+
+impl CrossSweep {
+    /// The `(fast, slow)` pairs, in the order of [`cross_pairs`].
+    pub fn pairs(&self) -> &[(usize, usize)] {
+        &self.pairs
+    }
+
+    /// `masks()[k]`: bars where `SMA(fast)` crosses above `SMA(slow)` for
+    /// pair `k`.
+    pub fn masks(&self) -> &[BitMask] {
+        &self.masks
+    }
+
+    /// `counts()[k]`: the number of crosses of pair `k`
+    /// (`masks()[k].count_ones()`).
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// The number of pairs.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether there is no pair.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// The masks, by value (pair order).
+    pub fn into_masks(self) -> Vec<BitMask> {
+        self.masks
+    }
+}
+
+/// The pairs a cross sweep covers, in its output order: for each `f` of
+/// `fast` in order, each `s` of `slow` in order with `f < s`.
+pub fn cross_pairs(fast: &[usize], slow: &[usize]) -> Vec<(usize, usize)> {
+    fast.iter()
+        .flat_map(|&f| slow.iter().filter(move |&&s| f < s).map(move |&s| (f, s)))
+        .collect()
+}
+
+fn check(fast: &[usize], slow: &[usize]) -> Result<Backend> {
+    check_periods("fast_periods.len()", "fast_period", fast, 1)?;
+    check_periods("slow_periods.len()", "slow_period", slow, 1)?;
+    let backend = Backend::active();
+    backend.check()?;
+    Ok(backend)
+}
+
+/// Crosses of `SMA(fast)` above `SMA(slow)` for every pair of
+/// [`cross_pairs`]`(fast, slow)`: one [`BitMask`] and one count per pair
+/// (see the module docs for semantics, layout and memory).
+///
+/// Errors: an empty list → [`InvalidPeriod`](crate::Error::InvalidPeriod)
+/// named `"fast_periods.len()"` / `"slow_periods.len()"`; a period outside
+/// `1..=100000` → `InvalidPeriod` named `"fast_period"` / `"slow_period"`.
+/// Lists that give no pair (every `f >= s`) are not an error: the result
+/// is empty.
+pub fn cross_sweep(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<CrossSweep> {
+    let backend = check(fast, slow)?;
+    let pairs = cross_pairs(fast, slow);
+    let mut masks = vec![BitMask::zeros(x.len()); pairs.len()];
+    let mut counts = vec![0u64; pairs.len()];
+    run::<true>(backend, x, &pairs, &mut masks, &mut counts);
+    Ok(CrossSweep {
+        pairs,
+        masks,
+        counts,
+    })
+}
+
+/// The counts of [`cross_sweep`] only (pair order of [`cross_pairs`]),
+/// storing no mask: memory is independent of the series' length.
+/// Errors as [`cross_sweep`].
+pub fn cross_sweep_counts(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Vec<u64>> {
+    let backend = check(fast, slow)?;
+    let pairs = cross_pairs(fast, slow);
+    let mut counts = vec![0u64; pairs.len()];
+    run::<false>(backend, x, &pairs, &mut [], &mut counts);
+    Ok(counts)
+}
+
+/// [`cross_sweep`] with the pairs split over rayon's threads (one
+/// contiguous range each); bit-identical to [`cross_sweep`]. The backend
+/// is the caller's ([`Backend::active`] on the calling thread).
+#[cfg(feature = "rayon")]
+pub fn cross_sweep_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<CrossSweep> {
+    use rayon::prelude::*;
+    let backend = check(fast, slow)?;
+    let pairs = cross_pairs(fast, slow);
+    let mut masks = vec![BitMask::zeros(x.len()); pairs.len()];
+    let mut counts = vec![0u64; pairs.len()];
+    let chunk = chunk_len(pairs.len());
+    pairs
+        .par_chunks(chunk)
+        .zip(masks.par_chunks_mut(chunk))
+        .zip(counts.par_chunks_mut(chunk))
+        .for_each(|((p, m), c)| run::<true>(backend, x, p, m, c));
+    Ok(CrossSweep {
+        pairs,
+        masks,
+        counts,
+    })
+}
+
+/// [`cross_sweep_counts`] with the pairs split over rayon's threads;
+/// bit-identical to it.
+#[cfg(feature = "rayon")]
+pub fn cross_sweep_counts_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Vec<u64>> {
+    use rayon::prelude::*;
+    let backend = check(fast, slow)?;
+    let pairs = cross_pairs(fast, slow);
+    let mut counts = vec![0u64; pairs.len()];
+    let chunk = chunk_len(pairs.len());
+    pairs
+        .par_chunks(chunk)
+        .zip(counts.par_chunks_mut(chunk))
+        .for_each(|(p, c)| run::<false>(backend, x, p, &mut [], c));
+    Ok(counts)
+}
+
+/// Pairs per parallel task: one contiguous range per thread.
+#[cfg(feature = "rayon")]
+fn chunk_len(pairs: usize) -> usize {
+    pairs.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// The block buffers of one run.
+struct Block {
+    /// Distinct periods, ascending; row `r` is period `periods[r]`.
+    periods: Vec<usize>,
+    /// `(fast row, slow row)` of each pair.
+    rows_of: Vec<(usize, usize)>,
+    /// Row `r`, word `w` at `rows[r * BLOCK_WORDS + w]`, in `layout`.
+    rows: Vec<[f64; 64]>,
+    /// Not-NaN words: row `r`, word `w` at `valid[r * BLOCK_WORDS + w]`.
+    valid: Vec<u64>,
+    /// Per pair: bit 63 of the previous word's `le`.
+    carry: Vec<u64>,
+    layout: Layout,
+}
+
+/// Which word kernel a run uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Words {
+    Scalar,
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+fn words_for_backend(backend: Backend) -> Words {
+    match backend {
+        Backend::Scalar => Words::Scalar,
+        Backend::Portable => Words::Portable,
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx2 if avx2_popcnt() => Words::Avx2,
+        Backend::Avx2 => Words::Portable,
+    }
+}
+
+/// AVX2 + FMA (the backend's token) and POPCNT, for the pair loop.
+#[cfg(target_arch = "x86_64")]
+fn avx2_popcnt() -> bool {
+    crate::dispatch::Avx2Fma::is_available() && std::is_x86_feature_detected!("popcnt")
+}
+
+/// The serial sweep of `pairs` (masks written if `MASKS`, else `masks`
+/// is empty; `counts` accumulated from zero).
+fn run<const MASKS: bool>(
+    backend: Backend,
+    x: &[f64],
+    pairs: &[(usize, usize)],
+    masks: &mut [BitMask],
+    counts: &mut [u64],
+) {
+    if pairs.is_empty() || x.is_empty() {
+        return;
+    }
+    let mut periods: Vec<usize> = pairs.iter().flat_map(|&(f, s)| [f, s]).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    let row = |p: usize| periods.binary_search(&p).unwrap_or(0);
+    let rows_of = pairs.iter().map(|&(f, s)| (row(f), row(s))).collect();
+    let kind = words_for_backend(backend);
+    let layout = match kind {
+        #[cfg(target_arch = "x86_64")]
+        Words::Avx2 => Layout::Permuted,
+        _ => Layout::Natural,
+    };
+    let nr = periods.len();
+    let max_p = periods[nr - 1];
+    let mut blk = Block {
+        rows: vec![[f64::NAN; 64]; nr * BLOCK_WORDS],
+        valid: vec![0; nr * BLOCK_WORDS],
+        carry: vec![0; pairs.len()],
+        periods,
+        rows_of,
+        layout,
+    };
+    let mut tmp = [f64::NAN; BLOCK_BARS];
+    let mut dy = Dyadic::new(x, max_p, BLOCK_BARS);
+    drive_on(backend, &mut dy, BLOCK_BARS, |b0, b1, dy| {
+        let m = b1 - b0;
+        for r in 0..blk.periods.len() {
+            dy.row(blk.periods[r], b0, &mut tmp[..m]);
+            tmp[m..].fill(f64::NAN);
+            let (groups, _) = tmp.as_chunks::<64>();
+            for (w, src) in groups.iter().enumerate() {
+                let i = r * BLOCK_WORDS + w;
+                blk.valid[i] = words::valid_word_scalar(src);
+                words::store_group(blk.layout, src, &mut blk.rows[i]);
+            }
+        }
+        let w0 = b0 / 64;
+        let nw = words_for(m);
+        pairs_block::<MASKS>(kind, &mut blk, w0, nw, masks, counts);
+    });
+}
+
+/// Every pair's words `w0 .. w0 + nw` of the current block.
+fn pairs_block<const MASKS: bool>(
+    kind: Words,
+    blk: &mut Block,
+    w0: usize,
+    nw: usize,
+    masks: &mut [BitMask],
+    counts: &mut [u64],
+) {
+    match kind {
+        Words::Scalar => pairs_generic::<MASKS>(blk, w0, nw, masks, counts, words::gt_word_scalar),
+        Words::Portable => {
+            pairs_generic::<MASKS>(blk, w0, nw, masks, counts, words::gt_word_portable)
+        }
+        #[cfg(target_arch = "x86_64")]
+        Words::Avx2 => {
+            // SAFETY: `Words::Avx2` is only chosen when AVX2, FMA and
+            // POPCNT are available (`words_for_backend`).
+            unsafe { pairs_avx2::<MASKS>(blk, w0, nw, masks, counts) }
+        }
+    }
+}
+
+/// [`pairs_generic`] with the AVX2 word kernel, compiled with AVX2 and
+/// POPCNT.
+///
+/// # Safety
+///
+/// AVX2, FMA and POPCNT must be available.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,popcnt")]
+unsafe fn pairs_avx2<const MASKS: bool>(
+    blk: &mut Block,
+    w0: usize,
+    nw: usize,
+    masks: &mut [BitMask],
+    counts: &mut [u64],
+) {
+    pairs_generic::<MASKS>(blk, w0, nw, masks, counts, |a, b| {
+        // SAFETY: `a` and `b` are 64 f64s each (rows stored in
+        // `Layout::Permuted`); AVX2 is available (contract).
+        unsafe { words::gt_word_avx2(a.as_ptr(), b.as_ptr()) }
+    })
+}
+
+/// The pair loop: for each pair and word, `gt` from `word`, then the
+/// shift-and-carry into the cross word, the count and (if `MASKS`) the
+/// mask.
+#[inline(always)]
+fn pairs_generic<const MASKS: bool>(
+    blk: &mut Block,
+    w0: usize,
+    nw: usize,
+    masks: &mut [BitMask],
+    counts: &mut [u64],
+    word: impl Fn(&[f64; 64], &[f64; 64]) -> u64,
+) {
+    let rows = blk.rows.as_slice();
+    let valid = blk.valid.as_slice();
+    for (k, &(rf, rs)) in blk.rows_of.iter().enumerate() {
+        let fr = &rows[rf * BLOCK_WORDS..][..BLOCK_WORDS];
+        let sr = &rows[rs * BLOCK_WORDS..][..BLOCK_WORDS];
+        let mut carry = blk.carry[k];
+        let mut count = 0u64;
+        for w in 0..nw {
+            let gt = word(&fr[w], &sr[w]);
+            let le = !gt & valid[rf * BLOCK_WORDS + w] & valid[rs * BLOCK_WORDS + w];
+            let cross = gt & ((le << 1) | carry);
+            carry = le >> 63;
+            count += u64::from(cross.count_ones());
+            if MASKS {
+                masks[k].words_mut()[w0 + w] = cross;
+            }
+        }
+        blk.carry[k] = carry;
+        counts[k] += count;
+    }
+}

@@ -1,0 +1,64 @@
+//! Parameter sweeps: one indicator or trigger over many parameter sets,
+//! sharing the work the single calls would repeat.
+//!
+//! - [`sma_sweep`]: SMA for a list of periods from one set of *dyadic
+//!   block sums* (see [`sma`](self::sma) for the algorithm and the error
+//!   bound, which is window-local like the single-period kernel's);
+//!   [`sma_sweep_blocks`] hands the rows out block by block of bars (in
+//!   cache) instead of materializing `periods × n` values.
+//! - [`ema_sweep`], [`rsi_sweep`]: many periods of one series, periods in
+//!   parallel (feature `rayon`); **bit-identical** to [`crate::ema`] /
+//!   [`crate::rsi`] on the caller's backend.
+//! - [`cross_sweep`], [`cross_sweep_counts`]: `SMA(fast)` crosses above
+//!   `SMA(slow)` for every pair `fast < slow`, as packed [`BitMask`]s and
+//!   event counts, without materializing the SMA series (and
+//!   [`cross_sweep_par`] / [`cross_sweep_counts_par`] with rayon).
+//! - [`threshold_sweep`], [`threshold_cross_sweep`]: one series against
+//!   many constant thresholds, through the crate's comparison kernels run
+//!   block by block of bars so that the series stays in L1.
+//!
+//! # Errors (all sweeps)
+//!
+//! - an empty parameter list → [`Error::InvalidPeriod`] named after the
+//!   list with a `.len()` suffix (e.g. `"periods.len()"`), value 0, min 1;
+//! - a period outside the single-call function's range (SMA and EMA
+//!   `1..=100000`, RSI `2..=100000`) → [`Error::InvalidPeriod`];
+//! - for crosses, pairs with `fast >= slow` are **skipped** (documented
+//!   layout below); lists that give no pair at all are not an error, the
+//!   result simply has no pairs.
+//!
+//! NaN policy: exactly the single-call functions' (SMA windows holding a
+//! NaN or ±inf are NaN, NaN compares false, a NaN at `i` or `i − 1`
+//! means no cross at `i`).
+//!
+//! [`BitMask`]: crate::BitMask
+//! [`Error::InvalidPeriod`]: crate::Error::InvalidPeriod
+
+pub mod cross;
+pub mod sma;
+mod words;
+
+pub use cross::{CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts};
+#[cfg(feature = "rayon")]
+pub use cross::{cross_sweep_counts_par, cross_sweep_par};
+pub use sma::{SmaBlock, sma_sweep, sma_sweep_blocks, sma_sweep_into};
+
+use crate::error::{Result, check_period};
+
+/// TA-Lib's largest period, as the single-call indicators.
+const MAX_PERIOD: usize = 100_000;
+
+/// `Err(InvalidPeriod)` for an empty list (`name` ends in `.len()`), else
+/// checks each period against `min..=100000`.
+pub(crate) fn check_periods(
+    list_name: &'static str,
+    name: &'static str,
+    periods: &[usize],
+    min: usize,
+) -> Result<()> {
+    check_period(list_name, periods.len(), 1, usize::MAX)?;
+    for &p in periods {
+        check_period(name, p, min, MAX_PERIOD)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! SMA over many periods from one set of dyadic block sums.
+//!
+//! # Algorithm
+//!
+//! Write `S_k(j)` for the sum of the `2^k` values ending at bar `j`
+//! (`S_0 = x`), built level by level as a balanced tree:
+//! `S_k(j) = S_{k−1}(j − 2^{k−1}) + S_{k−1}(j)`. A window of `p` values
+//! ending at `t` is cut, from its newest end, into one power-of-two block
+//! per set bit of `p`, largest first (`p = 20 = 16 + 4`: `S_4(t)` and
+//! `S_2(t − 16)`), and summed in that order:
+//! `((S_{k1}(t) + S_{k2}(t − 2^{k1})) + S_{k3}(…)) + …`, then multiplied
+//! by `1/p`. That is exactly the tree of the single-period kernel's
+//! *doubling* path ([`crate::kernels::rolling_sum`], periods 9..=31), so
+//! for those periods the sweep equals [`crate::sma`] **bit for bit**.
+//!
+//! The levels `S_1 ..= S_L` (`L = ⌊log₂ max p⌋`) are shared by every
+//! period: one addition per level per bar, then `popcount(p) − 1`
+//! additions and one product per output. The work goes block by block of
+//! bars: for bars `b0..b1` the levels are (re)computed on
+//! `b0 − (max p − 1) .. b1`, so the working set is `L·(max p + block)`
+//! values whatever the series' length, and every output is a pure function
+//! of its own window (the blocking does not change a single bit).
+//!
+//! # Error bound
+//!
+//! Every output is a sum of its window's values along a binary tree of
+//! depth at most `2·⌊log₂ p⌋ + 1 <= 34` (for `p <= 100000`), each partial
+//! sum holding only values of the window. So for a finite window `W`,
+//! with `A = Σ_W |x|`, against the exactly rounded `fsum(W)/p`:
+//!
+//! > `|out − fsum(W)/p| <= 1e-13 · mean(|x| over W) + 2⁻¹⁰⁷⁴`
+//!
+//! (`(34 + 4)·2⁻⁵³ < 1e-13`), the same bound as [`crate::sma`], and like
+//! it local: no drift along the series, no dependence on earlier levels.
+//!
+//! # NaN
+//!
+//! As [`crate::sma`]: outputs whose window holds a NaN or ±inf are NaN
+//! (non-finite sums are replaced by NaN), and the outputs are accurate
+//! again once the value has left the window; the first `p − 1` outputs
+//! are NaN, all of them if `p > n`.
+//!
+//! # Backends
+//!
+//! The additions are element-wise, in the same order on every backend, so
+//! results are **bit-identical across backends**. `Scalar` and `Portable`
+//! run the code compiled for the baseline target (the compiler may
+//! vectorize it with SSE2); `Avx2` runs the same code compiled with AVX2
+//! enabled (4 lanes).
+
+use crate::Backend;
+use crate::error::{Result, check_len, check_period};
+
+use super::check_periods;
+
+/// Bars per block of [`sma_sweep_into`] (the levels are recomputed on the
+/// `max p − 1` bars before each block, so the block is at least that long).
+const BLOCK: usize = 1024;
+
+/// The level sums of one block of bars.
+pub(crate) struct Dyadic<'a> {
+    x: &'a [f64],
+    /// `max p − 1`: the bars before a block its windows reach.
+    hist: usize,
+    /// Highest level needed, `⌊log₂ max p⌋`.
+    top: usize,
+    /// Capacity of each level buffer: `hist + block`.
+    cap: usize,
+    /// Levels `1..=top`, `cap` values each; index `r` is bar `lo + r`.
+    lev: Vec<f64>,
+    /// Absolute bar of relative index 0 of the current block.
+    lo: usize,
+    /// Relative length of the current block (`b1 − lo`).
+    len: usize,
+}
+
+/// `⌊log₂ p⌋` for `p >= 1`.
+#[inline(always)]
+fn log2(p: usize) -> usize {
+    (usize::BITS - 1 - p.leading_zeros()) as usize
+}
+
+impl<'a> Dyadic<'a> {
+    /// For periods up to `max_p` and blocks of at most `block` bars.
+    pub(crate) fn new(x: &'a [f64], max_p: usize, block: usize) -> Self {
+        let hist = max_p - 1;
+        let top = log2(max_p);
+        let cap = hist + block;
+        Dyadic {
+            x,
+            hist,
+            top,
+            cap,
+            lev: vec![0.0; top * cap],
+            lo: 0,
+            len: 0,
+        }
+    }
+
+    /// Level `k` of the current block (relative indices).
+    #[inline(always)]
+    fn level(&self, k: usize) -> &[f64] {
+        if k == 0 {
+            &self.x[self.lo..self.lo + self.len]
+        } else {
+            &self.lev[(k - 1) * self.cap..][..self.len]
+        }
+    }
+
+    /// Computes the levels for bars `b0..b1` (`b1 − b0 <= block`).
+    #[inline(always)]
+    pub(crate) fn prepare(&mut self, b0: usize, b1: usize) {
+        self.lo = b0.saturating_sub(self.hist);
+        self.len = b1 - self.lo;
+        debug_assert!(self.len <= self.cap);
+        let len = self.len;
+        let x = &self.x[self.lo..b1];
+        for k in 1..=self.top {
+            let h = 1usize << (k - 1);
+            if h >= len {
+                break;
+            }
+            let (prev_all, cur_all) = self.lev.split_at_mut((k - 1) * self.cap);
+            let prev: &[f64] = if k == 1 {
+                x
+            } else {
+                &prev_all[(k - 2) * self.cap..][..len]
+            };
+            let cur = &mut cur_all[h..len];
+            for ((c, &old), &new) in cur.iter_mut().zip(&prev[..len - h]).zip(&prev[h..len]) {
+                *c = old + new;
+            }
+        }
+    }
+
+    /// The SMA of period `p` (`1 <= p <= max p`) for bars
+    /// `b0 .. b0 + out.len()` of the prepared block into `out`.
+    #[inline(always)]
+    pub(crate) fn row(&self, p: usize, b0: usize, out: &mut [f64]) {
+        let b1 = b0 + out.len();
+        let start = b0.max(p - 1);
+        if start >= b1 {
+            out.fill(f64::NAN);
+            return;
+        }
+        out[..start - b0].fill(f64::NAN);
+        let o = &mut out[start - b0..];
+        let m = o.len();
+        let r0 = start - self.lo;
+        let k1 = log2(p);
+        o.copy_from_slice(&self.level(k1)[r0..r0 + m]);
+        let mut off = 1usize << k1;
+        for k in (0..k1).rev() {
+            if p >> k & 1 == 1 {
+                let src = &self.level(k)[r0 - off..r0 - off + m];
+                for (v, &s) in o.iter_mut().zip(src) {
+                    *v += s;
+                }
+                off += 1 << k;
+            }
+        }
+        let inv = 1.0 / p as f64;
+        for v in o.iter_mut() {
+            let m = *v * inv;
+            *v = if m.is_finite() { m } else { f64::NAN };
+        }
+    }
+}
+
+/// Runs `f(b0, b1, levels)` for consecutive blocks of `block` bars.
+#[inline(always)]
+fn drive<F: FnMut(usize, usize, &Dyadic<'_>)>(dy: &mut Dyadic<'_>, block: usize, mut f: F) {
+    let n = dy.x.len();
+    let mut b0 = 0;
+    while b0 < n {
+        let b1 = (b0 + block).min(n);
+        dy.prepare(b0, b1);
+        f(b0, b1, dy);
+        b0 = b1;
+    }
+}
+
+/// [`drive`] compiled with AVX2 enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn drive_avx2<F: FnMut(usize, usize, &Dyadic<'_>)>(dy: &mut Dyadic<'_>, block: usize, f: F) {
+    drive(dy, block, f)
+}
+
+/// [`drive`] on `backend` (already checked available).
+pub(crate) fn drive_on<F: FnMut(usize, usize, &Dyadic<'_>)>(
+    backend: Backend,
+    dy: &mut Dyadic<'_>,
+    block: usize,
+    f: F,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if backend == Backend::Avx2 && crate::dispatch::Avx2Fma::is_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above), which
+        // is all `drive_avx2`'s target features require.
+        unsafe { drive_avx2(dy, block, f) };
+        return;
+    }
+    let _ = backend;
+    drive(dy, block, f)
+}
+
+/// SMA of `x` for every period of `periods`, in order: `out[j]` equals
+/// [`crate::sma`]`(x, periods[j])` within the bound of the [module
+/// docs](self) (bit-identical for periods 9..=31).
+///
+/// Errors: empty `periods` → [`InvalidPeriod`](crate::Error::InvalidPeriod)
+/// named `"periods.len()"`; a period outside `1..=100000` →
+/// `InvalidPeriod` named `"period"`.
+pub fn sma_sweep(x: &[f64], periods: &[usize]) -> Result<Vec<Vec<f64>>> {
+    let mut store = vec![vec![0.0; x.len()]; periods.len()];
+    let mut outs: Vec<&mut [f64]> = store.iter_mut().map(|v| v.as_mut_slice()).collect();
+    sma_sweep_into(x, periods, &mut outs)?;
+    Ok(store)
+}
+
+/// [`sma_sweep`] into the caller's buffers: `outs[j]` (of `x.len()`
+/// values) receives the SMA of period `periods[j]`.
+///
+/// Errors: as [`sma_sweep`], plus `outs.len() != periods.len()` or a
+/// buffer of another length than `x` → [`LengthMismatch`](crate::Error::LengthMismatch).
+pub fn sma_sweep_into(x: &[f64], periods: &[usize], outs: &mut [&mut [f64]]) -> Result<()> {
+    check_periods("periods.len()", "period", periods, 1)?;
+    check_len("outs", periods.len(), outs.len())?;
+    for o in outs.iter() {
+        check_len("outs[j]", x.len(), o.len())?;
+    }
+    let backend = Backend::active();
+    backend.check()?;
+    let max_p = periods.iter().copied().max().unwrap_or(1);
+    let block = BLOCK.max(max_p.next_multiple_of(64));
+    let mut dy = Dyadic::new(x, max_p, block);
+    drive_on(backend, &mut dy, block, |b0, b1, dy| {
+        for (&p, o) in periods.iter().zip(outs.iter_mut()) {
+            dy.row(p, b0, &mut o[b0..b1]);
+        }
+    });
+    Ok(())
+}
+
+/// One block of bars of an SMA sweep: the SMA of every period for bars
+/// `start .. start + len`.
+#[derive(Clone, Copy, Debug)]
+pub struct SmaBlock<'a> {
+    /// The first bar of the block.
+    pub start: usize,
+    /// The number of bars in the block.
+    pub len: usize,
+    rows: &'a [f64],
+    stride: usize,
+}
+
+impl<'a> SmaBlock<'a> {
+    /// The SMA of the `j`-th period of the sweep for this block's bars
+    /// (`len` values: bar `start + i` at index `i`). Panics if `j` is not
+    /// an index of the period list.
+    pub fn row(&self, j: usize) -> &'a [f64] {
+        &self.rows[j * self.stride..][..self.len]
+    }
+
+    /// The number of rows (periods).
+    pub fn rows(&self) -> usize {
+        self.rows.len() / self.stride.max(1)
+    }
+}
+
+/// The SMA sweep of [`sma_sweep`] handed out block by block of
+/// `block_len` bars (the last block may be shorter), in order, without
+/// materializing `periods × n` values: `f` sees one [`SmaBlock`] whose
+/// rows (one per period, in order) are the same values [`sma_sweep`]
+/// returns for those bars. The working set is about
+/// `(periods + log₂ max p)·(block_len + max p)` values, so a consumer that
+/// reduces each block (comparisons, statistics) runs from cache.
+///
+/// Errors: as [`sma_sweep`], plus `block_len == 0` →
+/// [`InvalidPeriod`](crate::Error::InvalidPeriod) named `"block_len"`.
+pub fn sma_sweep_blocks(
+    x: &[f64],
+    periods: &[usize],
+    block_len: usize,
+    mut f: impl FnMut(SmaBlock<'_>),
+) -> Result<()> {
+    check_periods("periods.len()", "period", periods, 1)?;
+    check_period("block_len", block_len, 1, usize::MAX)?;
+    let backend = Backend::active();
+    backend.check()?;
+    let max_p = periods.iter().copied().max().unwrap_or(1);
+    let stride = block_len;
+    let mut rows = vec![0.0; periods.len() * stride];
+    let mut dy = Dyadic::new(x, max_p, block_len);
+    drive_on(backend, &mut dy, block_len, |b0, b1, dy| {
+        let m = b1 - b0;
+        for (j, &p) in periods.iter().enumerate() {
+            dy.row(p, b0, &mut rows[j * stride..][..m]);
+        }
+        f(SmaBlock {
+            start: b0,
+            len: m,
+            rows: &rows,
+            stride,
+        });
+    });
+    Ok(())
+}
