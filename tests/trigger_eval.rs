@@ -330,3 +330,62 @@ fn a_reused_scratch_gives_the_fresh_results() {
     scratch.clear();
     assert_eq!(scratch.bytes(), 0);
 }
+
+/// The plan shares one rolling variance between `stddev(p)` and
+/// `bbands(p, ..)` and one SMA between `bbands(p, ..).middle` and
+/// `sma(p)`; every output is still bit-identical to the indicator
+/// functions, on every backend, including windows where the variance
+/// overflows (|x| ~ 1e200) or holds NaN / ±inf.
+#[test]
+fn shared_variance_and_mean_give_the_functions_bits() {
+    let n = 3000;
+    let mut rng = Rng::new(99);
+    let mut x: Vec<f64> = (0..n)
+        .map(|i| 100.0 + (i as f64 * 0.01).sin() + rng.unit())
+        .collect();
+    for i in (0..n).step_by(397) {
+        x[i] = [f64::NAN, f64::INFINITY, 1e200, -1e300, 0.0][i % 5];
+    }
+    let text = "a = stddev(close, 20, 1.5) > 0.1 and bbands(20, 2, 2.5).upper > close
+                b = sma(20) < bbands(20, 2, 2.5).middle or close < bbands(20, 2, 2.5).lower
+                c = stddev(close, 7) > sma(7) * 0.01 and bbands(7, 1, 1).lower < close";
+    let set = TriggerSet::parse(text).unwrap();
+    let names = [
+        "stddev(close, 20, 1.5)",
+        "bbands(20, 2, 2.5).upper",
+        "bbands(20, 2, 2.5).middle",
+        "bbands(20, 2, 2.5).lower",
+        "sma(20)",
+        "stddev(7)",
+        "bbands(7, 1, 1).lower",
+    ];
+    let series: Vec<_> = names
+        .iter()
+        .map(|s| {
+            let tree: ta_kernels::trigger::Series = s.parse().unwrap();
+            (s.to_string(), tree)
+        })
+        .collect();
+    let plan = ta_kernels::trigger::Plan::with_series(&set, &series);
+    for backend in Backend::available() {
+        let eval = with_backend(backend, || plan.evaluate(&Bars::from_close(&x)).unwrap()).unwrap();
+        let want = with_backend(backend, || {
+            let b20 = ta_kernels::bbands(&x, 20, 2.0, 2.5).unwrap();
+            vec![
+                ta_kernels::stddev(&x, 20, 1.5).unwrap(),
+                b20.upper,
+                b20.middle,
+                b20.lower,
+                ta_kernels::sma(&x, 20).unwrap(),
+                ta_kernels::stddev(&x, 7, 1.0).unwrap(),
+                ta_kernels::bbands(&x, 7, 1.0, 1.0).unwrap().lower,
+            ]
+        })
+        .unwrap();
+        for ((name, got), want) in eval.series().zip(&want) {
+            let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+            assert!(got == want, "{backend:?} {name}");
+        }
+    }
+}

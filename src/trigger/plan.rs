@@ -80,6 +80,9 @@ enum Spec {
     Stoch(usize, usize, usize),
     Atr(usize),
     Trange,
+    /// The population rolling variance as STDDEV and BBANDS use it (no
+    /// pass turning non-finite values into NaN): the step they share.
+    RawVar(usize),
 }
 
 /// One computation of the plan; a step is its own deduplication key.
@@ -98,6 +101,13 @@ enum Step {
     Not(NodeId),
     Held(NodeId, usize),
     Within(NodeId, usize),
+    /// STDDEV finished from a shared [`Spec::RawVar`] step (the period is
+    /// kept for the key and for errors).
+    StddevOf(Out, Num, usize),
+    /// BBANDS (upper, middle, lower) finished from shared SMA and
+    /// [`Spec::RawVar`] steps of one input: mean, variance, up, down,
+    /// period.
+    BandsOf(Out, Out, Num, Num, usize),
 }
 
 /// A compiled trigger set; see the module docs.
@@ -172,6 +182,7 @@ fn encode_spec(spec: Spec, has_input: bool, out: &mut Vec<u64>) {
         Spec::Stoch(a, b, c) => out.extend([tag(10), p(a), p(b), p(c)]),
         Spec::Atr(a) => out.extend([tag(11), p(a)]),
         Spec::Trange => out.push(tag(12)),
+        Spec::RawVar(a) => out.extend([tag(13), p(a)]),
     }
 }
 
@@ -253,6 +264,9 @@ struct PlannedTrigger {
 struct Compiler {
     steps: Vec<Step>,
     keys: HashMap<Step, NodeId>,
+    /// Split STDDEV and BBANDS into shared SMA / variance steps and a
+    /// finishing step (see [`Compiler::split_bands`]).
+    split: bool,
 }
 
 impl Compiler {
@@ -287,11 +301,45 @@ impl Compiler {
             Series::Indicator(ind) => {
                 let input = ind.input().map(|i| self.series(i));
                 let (spec, index) = spec_of(ind);
+                if let Some(out) = self.split_bands(spec, input, index) {
+                    return out;
+                }
                 Out {
                     node: self.add(Step::Indicator(spec, input)),
                     index,
                 }
             }
+        }
+    }
+
+    /// STDDEV and BBANDS with valid parameters as finishing steps over
+    /// shared steps: `stddev(20)`, `bbands(20, 2, 2)` and `var`-free
+    /// `sma(20)` of one input then compute one rolling variance and one
+    /// SMA between them. The finishing kernels are the ones `stddev_into`
+    /// and `bbands_into` run, on the same values, so the outputs are
+    /// bit-identical. Invalid parameters keep the whole indicator step,
+    /// which reports them exactly as the indicator function does.
+    fn split_bands(&mut self, spec: Spec, input: Option<Out>, index: u8) -> Option<Out> {
+        if !self.split {
+            return None;
+        }
+        let one = |node| Out { node, index: 0 };
+        match spec {
+            Spec::Stddev(p, d) if crate::stddev_lookback(p).is_ok() && d.0.is_finite() => {
+                let var = one(self.add(Step::Indicator(Spec::RawVar(p), input)));
+                Some(one(self.add(Step::StddevOf(var, d, p))))
+            }
+            Spec::Bbands(p, u, d)
+                if crate::bbands_lookback(p).is_ok() && u.0.is_finite() && d.0.is_finite() =>
+            {
+                let mean = one(self.add(Step::Indicator(Spec::Sma(p), input)));
+                let var = one(self.add(Step::Indicator(Spec::RawVar(p), input)));
+                Some(Out {
+                    node: self.add(Step::BandsOf(mean, var, u, d, p)),
+                    index,
+                })
+            }
+            _ => None,
         }
     }
 
@@ -501,7 +549,9 @@ impl Scratch {
     fn recycle(&mut self, value: Value<'_>) {
         match value {
             Value::Series(v) => self.free.push(v),
-            Value::Multi(vs) => self.free.extend(vs),
+            Value::Multi(vs) => self
+                .free
+                .extend(vs.into_iter().filter(|v| v.capacity() > 0)),
             Value::Const(_) | Value::Borrowed(_) | Value::Mask(_) | Value::Shared(_) => {}
         }
     }
@@ -539,9 +589,14 @@ impl Plan {
     /// evaluation then also returns each series' values (see
     /// [`Evaluation::series`]).
     pub fn with_series(set: &TriggerSet, series: &[(String, Series)]) -> Plan {
+        Plan::build(set, series, true)
+    }
+
+    fn build(set: &TriggerSet, series: &[(String, Series)], split: bool) -> Plan {
         let mut c = Compiler {
             steps: Vec::new(),
             keys: HashMap::new(),
+            split,
         };
         let triggers = set
             .triggers()
@@ -577,7 +632,7 @@ impl Plan {
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    matches!(s, Step::Indicator(..)).then(|| {
+                    is_indicator(s).then(|| {
                         let mut tokens = Vec::with_capacity(8);
                         self.encode_node(i, &mut tokens);
                         IndicatorKey(tokens.into())
@@ -613,6 +668,10 @@ impl Plan {
                 }
                 encode_spec(spec, input.is_some(), out);
             }
+            // A finishing step encodes as the indicator it finishes, over
+            // the input of its variance step.
+            Step::StddevOf(var, d, p) => self.encode_split(var, Spec::Stddev(p, d), out),
+            Step::BandsOf(_, var, u, d, p) => self.encode_split(var, Spec::Bbands(p, u, d), out),
             // Conditions never feed an indicator.
             Step::Compare(..)
             | Step::Cross(..)
@@ -624,20 +683,30 @@ impl Plan {
         }
     }
 
+    /// The tokens of the indicator `spec` over the input of the shared
+    /// step `var` (see [`Compiler::split_bands`]).
+    fn encode_split(&self, var: Out, spec: Spec, out: &mut Vec<u64>) {
+        let Step::Indicator(_, input) = self.steps[var.node] else {
+            unreachable!("a finishing step reads an indicator step")
+        };
+        if let Some(a) = input {
+            self.encode_out(a, out);
+        }
+        encode_spec(spec, input.is_some(), out);
+    }
+
     /// Appends the tokens of a series operand.
     fn encode_out(&self, o: Out, out: &mut Vec<u64>) {
         self.encode_node(o.node, out);
-        if matches!(self.steps[o.node], Step::Indicator(..)) {
+        if is_indicator(&self.steps[o.node]) {
             out.push(TAG_PICK | u64::from(o.index));
         }
     }
 
-    /// Number of distinct indicator computations the plan runs.
+    /// Number of distinct indicator computations the plan runs (a STDDEV
+    /// or BBANDS finished from a shared variance counts as one more).
     pub fn indicator_count(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| matches!(s, Step::Indicator(..)))
-            .count()
+        self.steps.iter().filter(|s| is_indicator(s)).count()
     }
 
     /// Number of distinct steps (columns, constants, arithmetic,
@@ -709,7 +778,8 @@ impl Plan {
             return Ok(None);
         }
         let text = series.to_string();
-        let plan = Plan::with_series(&TriggerSet::new(), &[(text, series.clone())]);
+        // Unsplit, so the root stays one indicator step with its own key.
+        let plan = Plan::build(&TriggerSet::new(), &[(text, series.clone())], false);
         let out = plan.series[0].out;
         let (values, _) = plan.run(bars, scratch, Some(source))?;
         let mut result = None;
@@ -877,6 +947,12 @@ impl Plan {
                 Value::Mask(_) => unreachable!("a series operand is never a mask"),
             }
         };
+        let slice = |o: Out| -> &[f64] {
+            match operand(o) {
+                Operand::Slice(s) => s,
+                Operand::Const(_) => unreachable!("an indicator step is a series"),
+            }
+        };
         let mask = |id: NodeId| -> &BitMask {
             match values[id].as_ref().expect("children run before parents") {
                 Value::Mask(m) => m,
@@ -942,6 +1018,26 @@ impl Plan {
             Step::Not(a) => Value::Mask(!mask(a)),
             Step::Held(a, k) => Value::Mask(held(mask(a), k)),
             Step::Within(a, k) => Value::Mask(within(mask(a), k)),
+            Step::StddevOf(..) | Step::BandsOf(..) => {
+                let finish = |scratch: &mut Scratch| finish_bands(step, &slice, scratch, n);
+                match shared {
+                    None => {
+                        *indicators_computed += 1;
+                        finish(scratch)?
+                    }
+                    Some((source, key)) => {
+                        let mut compute = || -> Result<IndicatorOutputs> {
+                            *indicators_computed += 1;
+                            Ok(match finish(scratch)? {
+                                Value::Series(v) => Arc::from([v]),
+                                Value::Multi(vs) => Arc::from(vs),
+                                _ => unreachable!("a finishing step computes series"),
+                            })
+                        };
+                        Value::Shared(source.indicator(key, &mut compute)?)
+                    }
+                }
+            }
         })
     }
 }
@@ -981,6 +1077,14 @@ fn column_span(text: &str, c: Column) -> std::ops::Range<usize> {
         .unwrap_or(0..text.len())
 }
 
+/// Whether `step` computes an indicator's outputs (and has a key).
+fn is_indicator(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::Indicator(..) | Step::StddevOf(..) | Step::BandsOf(..)
+    )
+}
+
 fn children(step: &Step) -> Vec<NodeId> {
     match *step {
         Step::Column(_) | Step::Const(_) => vec![],
@@ -991,6 +1095,8 @@ fn children(step: &Step) -> Vec<NodeId> {
         Step::Indicator(_, input) => input.map(|o| o.node).into_iter().collect(),
         Step::And(a, b) | Step::Or(a, b) => vec![a, b],
         Step::Not(a) | Step::Held(a, _) | Step::Within(a, _) => vec![a],
+        Step::StddevOf(a, ..) => vec![a.node],
+        Step::BandsOf(a, b, ..) => vec![a.node, b.node],
     }
 }
 
@@ -1103,6 +1209,46 @@ fn crossing(dir: CrossDir, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<B
     Ok(out)
 }
 
+/// The value of a [`Step::StddevOf`] or [`Step::BandsOf`] step, by the
+/// finishing kernels `stddev_into` and `bbands_into` run.
+fn finish_bands<'a>(
+    step: &Step,
+    slice: &dyn Fn(Out) -> &'a [f64],
+    scratch: &mut Scratch,
+    n: usize,
+) -> Result<Value<'static>> {
+    let backend = Backend::active();
+    match *step {
+        Step::StddevOf(var, d, _) => {
+            let mut out = scratch.take(n);
+            out.copy_from_slice(slice(var));
+            match crate::kernels::bands::stddev_from_var(backend, &mut out, d.0) {
+                Ok(()) => Ok(Value::Series(out)),
+                Err(e) => {
+                    scratch.free.push(out);
+                    Err(e)
+                }
+            }
+        }
+        Step::BandsOf(mean, var, u, d, _) => {
+            let (mut upper, mut middle, mut lower) =
+                (scratch.take(n), scratch.take(n), scratch.take(n));
+            upper.copy_from_slice(slice(var));
+            middle.copy_from_slice(slice(mean));
+            let r = crate::kernels::bands::bands_from_mean_var(
+                backend,
+                &mut middle,
+                &mut upper,
+                &mut lower,
+                u.0,
+                d.0,
+            );
+            multi(scratch, r, vec![upper, middle, lower])
+        }
+        _ => unreachable!("only finishing steps"),
+    }
+}
+
 fn need<'a>(bars: &Bars<'a>, c: Column) -> &'a [f64] {
     bars.column(c).expect("columns checked before running")
 }
@@ -1140,6 +1286,9 @@ fn compute_indicator<'a>(
         Spec::Min(p) => one(&|o| crate::min_into(x, p, o))?,
         Spec::Var(p) => one(&|o| crate::var_into(x, p, o))?,
         Spec::Stddev(p, d) => one(&|o| crate::stddev_into(x, p, d.0, o))?,
+        Spec::RawVar(p) => {
+            one(&|o| crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o))?
+        }
         Spec::Atr(p) => {
             let (h, l, c) = hlc();
             one(&|o| crate::atr_into(h, l, c, p, o))?
