@@ -14,6 +14,7 @@ use ta_kernels::{Backend, BitMask, Error, with_backend};
 
 // ---------- helpers ----------
 
+#[cfg(feature = "rayon")]
 fn pools() -> &'static [rayon::ThreadPool] {
     static POOLS: OnceLock<Vec<rayon::ThreadPool>> = OnceLock::new();
     POOLS.get_or_init(|| {
