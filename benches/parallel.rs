@@ -90,5 +90,49 @@ fn many(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, many);
+const SET: &str = "\
+golden = sma(close, 20) crosses_above sma(close, 50)
+oversold = rsi(14) < 30 and close < bbands(20, 2, 2).lower
+trend = held(ema(close, 12) > ema(close, 26), 5)
+";
+
+fn long(c: &mut Criterion) {
+    let n = 10_000_000;
+    let x = walk(n, 99);
+    let bars = Bars::from_close(&x);
+    let set = ta_kernels::trigger::TriggerSet::parse(SET).unwrap();
+    let (p1, p2) = (pool(1), pool(2));
+    let mut g = c.benchmark_group("long_1e7");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    let auto = parallel::ChunkLen::Auto;
+    g.bench_function("sma20/serial", |b| {
+        b.iter(|| p1.install(|| black_box(ta_kernels::sma(black_box(&x), 20).unwrap())))
+    });
+    g.bench_function("sma20/chunked_2t", |b| {
+        b.iter(|| p2.install(|| black_box(parallel::sma_chunked(black_box(&x), 20, auto).unwrap())))
+    });
+    g.bench_function("ema20/serial", |b| {
+        b.iter(|| p1.install(|| black_box(ta_kernels::ema(black_box(&x), 20).unwrap())))
+    });
+    g.bench_function("ema20/chunked_1t", |b| {
+        b.iter(|| p1.install(|| black_box(parallel::ema_chunked(black_box(&x), 20, auto).unwrap())))
+    });
+    g.bench_function("ema20/chunked_2t", |b| {
+        b.iter(|| p2.install(|| black_box(parallel::ema_chunked(black_box(&x), 20, auto).unwrap())))
+    });
+    g.bench_function("triggers/serial", |b| {
+        b.iter(|| p1.install(|| black_box(set.evaluate(black_box(&bars)).unwrap())))
+    });
+    g.bench_function("triggers/chunked_2t", |b| {
+        b.iter(|| {
+            p2.install(|| {
+                black_box(parallel::evaluate_chunked(&set, black_box(&bars), auto).unwrap())
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, many, long);
 criterion_main!(benches);

@@ -10,10 +10,11 @@ use common::inputs::{ALL_KINDS, Rng, series, sprinkle_non_finite};
 use proptest::prelude::*;
 use ta_kernels::parallel;
 use ta_kernels::trigger::{Bars, Column, Plan, TriggerSet};
-use ta_kernels::{Backend, Error, with_backend};
+use ta_kernels::{Backend, BitMask, Error, with_backend};
 
 // ---------- helpers ----------
 
+#[cfg(feature = "rayon")]
 fn pools() -> &'static [rayon::ThreadPool] {
     static POOLS: OnceLock<Vec<rayon::ThreadPool>> = OnceLock::new();
     POOLS.get_or_init(|| {
@@ -548,4 +549,154 @@ fn long_series_default_chunks() {
         let want = with_backend(Backend::Scalar, || ta_kernels::ema(&x, 20).unwrap()).unwrap();
         close(&got, &want, 64.0 * 36.0 * EPS * max_abs(&x)).unwrap();
     }
+}
+
+// ---------- triggers over one long series, chunked ----------
+
+/// Triggers with only bit-identical chunked indicators: masks equal the
+/// serial plan's for every chunk length.
+const EXACT_SET: &str = "\
+golden = sma(close, 5) crosses_above sma(close, 20)
+band = close < bbands(20, 2, 2).lower or close > bbands(12, 1.5, 1).upper
+breakout = close > prev(max(high, 10), 1) and not (low < min(low, 7))
+squeeze = within(stoch(5, 3, 3).k crosses_below 20, 4) and stddev(10) < 2 * var(close, 6)
+steady = held(close > sma(close, 8), 3) or within(trange() > 3 * prev(trange(), 2), 5)
+level = close crosses_above 100 or 100 crosses_below close or held(close >= 100, 2)
+mix = (high - low) / 2 > prev(close, 3) * 0.001 and close - sma(3) crosses_above -sma(close, 3) + 2 * close
+";
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Chunked trigger masks equal the serial plan's for every chunk
+    /// length (windowed indicators), and with recursive indicators equal
+    /// the serial rules applied to the chunked indicator series.
+    #[test]
+    fn triggers_chunked_equal_serial(seed in any::<u64>()) {
+        let (x, chunk, _) = long_case(seed);
+        let (h, l) = hlc(&x, seed);
+        let bars = Bars::new().with(Column::High, &h).with(Column::Low, &l).with(Column::Close, &x);
+        let set = TriggerSet::parse(EXACT_SET).unwrap();
+        let rec = TriggerSet::parse(
+            "a = ema(close, 7) crosses_above sma(close, 9)\n\
+             b = rsi(close, 5) < 30 or macd(4, 9, 3).hist crosses_below 0\n\
+             c = held(atr(4) > stddev(close, 6), 2)\n\
+             d = within(wma(close, 5) crosses_above ema(close, 3), 3)\n",
+        ).unwrap();
+        for b in Backend::available() {
+            let got = on_pools(b, || parallel::evaluate_chunked(&set, &bars, chunk).unwrap());
+            let want = with_backend(b, || set.evaluate(&bars).unwrap()).unwrap();
+            prop_assert_eq!(got.names(), want.names());
+            for (i, (g, w)) in got.masks().iter().zip(want.masks()).enumerate() {
+                prop_assert_eq!(g, w, "{} trigger {} chunk {} len {}", b, got.names()[i], chunk, x.len());
+            }
+            // Recursive: the oracle is the serial rule on the chunked series.
+            let got = on_pools(b, || parallel::evaluate_chunked(&rec, &bars, chunk).unwrap());
+            let oracle = with_backend(b, || {
+                let c = parallel::ChunkLen::Fixed(chunk);
+                let ema7 = parallel::ema_chunked(&x, 7, c).unwrap();
+                let a = ta_kernels::cross_above(&ema7, ta_kernels::Rhs::Series(&ta_kernels::sma(&x, 9).unwrap())).unwrap();
+                let rsi = parallel::rsi_chunked(&x, 5, c).unwrap();
+                let m = parallel::macd_chunked(&x, 4, 9, 3, c).unwrap();
+                let bm = &ta_kernels::compare(&rsi, ta_kernels::CmpOp::Lt, 30.0).unwrap()
+                    | &ta_kernels::cross_below(&m.hist, 0.0).unwrap();
+                let atr = parallel::atr_chunked(&h, &l, &x, 4, c).unwrap();
+                let sd = ta_kernels::stddev(&x, 6, 1.0).unwrap();
+                let gt = ta_kernels::compare(&atr, ta_kernels::CmpOp::Gt, ta_kernels::Rhs::Series(&sd)).unwrap();
+                let cm = BitMask::from_bools(&(0..x.len()).map(|i| i >= 1 && gt.get(i) && gt.get(i - 1)).collect::<Vec<_>>());
+                let wma = parallel::wma_chunked(&x, 5, c).unwrap();
+                let ema3 = parallel::ema_chunked(&x, 3, c).unwrap();
+                let cr = ta_kernels::cross_above(&wma, ta_kernels::Rhs::Series(&ema3)).unwrap();
+                let dm = BitMask::from_bools(&(0..x.len()).map(|i| (i.saturating_sub(2)..=i).any(|j| cr.get(j))).collect::<Vec<_>>());
+                vec![a, bm, cm, dm]
+            }).unwrap();
+            for (i, (g, w)) in got.masks().iter().zip(&oracle).enumerate() {
+                prop_assert_eq!(g, w, "{} recursive trigger {} chunk {}", b, i, chunk);
+            }
+            // One chunk: exactly the serial evaluation.
+            let one = on_pools(b, || parallel::evaluate_chunked(&rec, &bars, x.len().max(1)).unwrap());
+            let want = with_backend(b, || rec.evaluate(&bars).unwrap()).unwrap();
+            prop_assert_eq!(one.masks(), want.masks());
+        }
+    }
+}
+
+/// Crossings placed exactly on every chunk boundary, one bar before and
+/// one after: every one is found, for chunk lengths 1..=70 and 64·k ± 1.
+#[test]
+fn crossings_at_chunk_boundaries() {
+    let n = 700;
+    let set = TriggerSet::parse(
+        "up = close crosses_above 100\n\
+         down = close crosses_below 100\n\
+         smooth = sma(close, 2) crosses_above 99.5\n\
+         kept = held(close > 100, 1) and within(close crosses_above 100, 2)\n",
+    )
+    .unwrap();
+    let chunks = (1..=70).chain([127, 128, 129, 191, 192, 193, 699, 700, 701]);
+    for chunk in chunks {
+        for offset in [-1i64, 0, 1] {
+            // Close sits at 99 and jumps to 101 for one bar at each target.
+            let targets: Vec<usize> = (1..=n / chunk.max(3))
+                .map(|k| (k * chunk.max(3)) as i64 + offset)
+                .filter(|&t| t >= 1 && (t as usize) + 1 < n)
+                .map(|t| t as usize)
+                .collect();
+            let mut x = vec![99.0; n];
+            for &t in &targets {
+                x[t] = 101.0;
+            }
+            let bars = Bars::from_close(&x);
+            for b in Backend::available() {
+                let got = on_pools(b, || {
+                    parallel::evaluate_chunked(&set, &bars, chunk).unwrap()
+                });
+                let want = with_backend(b, || set.evaluate(&bars).unwrap()).unwrap();
+                assert_eq!(
+                    got.masks(),
+                    want.masks(),
+                    "{b} chunk {chunk} offset {offset}"
+                );
+                let up: Vec<usize> = got.mask("up").unwrap().iter_ones().collect();
+                let down: Vec<usize> = got.mask("down").unwrap().iter_ones().collect();
+                let kept: Vec<usize> = got.mask("kept").unwrap().iter_ones().collect();
+                assert_eq!(up, targets, "{b} chunk {chunk} offset {offset}");
+                assert_eq!(kept, targets, "{b} chunk {chunk} offset {offset}");
+                let after: Vec<usize> = targets.iter().map(|t| t + 1).collect();
+                assert_eq!(down, after, "{b} chunk {chunk} offset {offset}");
+                // SMA(2) goes 99 → 100 at each target (targets are >= 2).
+                let smooth: Vec<usize> = got.mask("smooth").unwrap().iter_ones().collect();
+                assert_eq!(smooth, targets, "{b} chunk {chunk} offset {offset}");
+            }
+        }
+    }
+}
+
+#[test]
+fn chunked_trigger_errors() {
+    let x = [1.0, 2.0, 3.0];
+    let bars = Bars::from_close(&x);
+    let set = TriggerSet::parse("a = atr(3) > 1").unwrap();
+    assert!(matches!(
+        parallel::evaluate_chunked(&set, &bars, 2),
+        Err(Error::MissingColumn { column: "high", .. })
+    ));
+    let set = TriggerSet::parse("a = close > 1").unwrap();
+    assert!(matches!(
+        parallel::evaluate_chunked(&set, &bars, 0),
+        Err(Error::InvalidPeriod {
+            name: "chunk_len",
+            ..
+        })
+    ));
+    let bad = Bars::new()
+        .with(Column::Close, &x)
+        .with(Column::High, &x[..2]);
+    assert!(matches!(
+        parallel::evaluate_chunked(&set, &bad, 2),
+        Err(Error::LengthMismatch { .. })
+    ));
+    let e =
+        parallel::evaluate_chunked(&set, &Bars::from_close(&[]), parallel::ChunkLen::Auto).unwrap();
+    assert_eq!(e.masks()[0].len(), 0);
 }

@@ -43,6 +43,7 @@
 pub mod carry;
 pub mod chunked;
 pub mod many;
+pub mod triggers;
 
 pub use carry::{atr_chunked, ema_chunked, macd_chunked, rsi_chunked};
 pub use chunked::{
@@ -53,6 +54,7 @@ pub use many::{
     atr_many, bbands_many, ema_many, evaluate_many, macd_many, map_series, max_many, min_many,
     rsi_many, sma_many, stddev_many, stoch_many, var_many, wma_many,
 };
+pub use triggers::{ChunkedEvaluation, evaluate_chunked};
 
 use crate::error::{Error, Result};
 use crate::{Backend, with_backend};

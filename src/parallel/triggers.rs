@@ -183,7 +183,9 @@ impl<'a> Ctx<'a, '_> {
                 let a = self.series(a)?;
                 let k = *k;
                 match self.operand(a) {
-                    Operand::Const(c) => Val::Owned(self.map(|i| if i < k { f64::NAN } else { c })?),
+                    Operand::Const(c) => {
+                        Val::Owned(self.map(|i| if i < k { f64::NAN } else { c })?)
+                    }
                     Operand::Slice(x) => {
                         Val::Owned(self.map(|i| if i < k { f64::NAN } else { x[i - k] })?)
                     }
@@ -220,13 +222,27 @@ impl<'a> Ctx<'a, '_> {
         };
         // Every output of the computation, with the indicator it is.
         let outs: Vec<(Indicator, Vec<f64>)> = match ind {
-            Indicator::Sma { period, .. } => vec![(ind.clone(), super::sma_chunked(x, *period, cl)?)],
-            Indicator::Ema { period, .. } => vec![(ind.clone(), super::ema_chunked(x, *period, cl)?)],
-            Indicator::Wma { period, .. } => vec![(ind.clone(), super::wma_chunked(x, *period, cl)?)],
-            Indicator::Rsi { period, .. } => vec![(ind.clone(), super::rsi_chunked(x, *period, cl)?)],
-            Indicator::Max { period, .. } => vec![(ind.clone(), super::max_chunked(x, *period, cl)?)],
-            Indicator::Min { period, .. } => vec![(ind.clone(), super::min_chunked(x, *period, cl)?)],
-            Indicator::Var { period, .. } => vec![(ind.clone(), super::var_chunked(x, *period, cl)?)],
+            Indicator::Sma { period, .. } => {
+                vec![(ind.clone(), super::sma_chunked(x, *period, cl)?)]
+            }
+            Indicator::Ema { period, .. } => {
+                vec![(ind.clone(), super::ema_chunked(x, *period, cl)?)]
+            }
+            Indicator::Wma { period, .. } => {
+                vec![(ind.clone(), super::wma_chunked(x, *period, cl)?)]
+            }
+            Indicator::Rsi { period, .. } => {
+                vec![(ind.clone(), super::rsi_chunked(x, *period, cl)?)]
+            }
+            Indicator::Max { period, .. } => {
+                vec![(ind.clone(), super::max_chunked(x, *period, cl)?)]
+            }
+            Indicator::Min { period, .. } => {
+                vec![(ind.clone(), super::min_chunked(x, *period, cl)?)]
+            }
+            Indicator::Var { period, .. } => {
+                vec![(ind.clone(), super::var_chunked(x, *period, cl)?)]
+            }
             Indicator::Stddev { period, nbdev, .. } => {
                 vec![(ind.clone(), super::stddev_chunked(x, *period, *nbdev, cl)?)]
             }
@@ -438,7 +454,11 @@ fn get_bits(words: &[u64], from: usize, count: usize) -> u64 {
     if b > 0 && b + count > 64 {
         v |= words[w + 1] << (64 - b);
     }
-    if count < 64 { v & ((1u64 << count) - 1) } else { v }
+    if count < 64 {
+        v & ((1u64 << count) - 1)
+    } else {
+        v
+    }
 }
 
 /// ORs `count ≤ 64` bits into `words` at bit `at`.
