@@ -127,7 +127,9 @@ fn check(fast: &[usize], slow: &[usize]) -> Result<Backend> {
 pub fn cross_sweep(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<CrossSweep> {
     let backend = check(fast, slow)?;
     let pairs = cross_pairs(fast, slow);
-    let mut masks = vec![BitMask::zeros(x.len()); pairs.len()];
+    let mut masks = (0..pairs.len())
+        .map(|_| BitMask::zeros(x.len()))
+        .collect::<Vec<_>>();
     let mut counts = vec![0u64; pairs.len()];
     run::<true>(backend, x, &pairs, &mut masks, &mut counts);
     Ok(CrossSweep {
@@ -156,7 +158,9 @@ pub fn cross_sweep_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Cros
     use rayon::prelude::*;
     let backend = check(fast, slow)?;
     let pairs = cross_pairs(fast, slow);
-    let mut masks = vec![BitMask::zeros(x.len()); pairs.len()];
+    let mut masks = (0..pairs.len())
+        .map(|_| BitMask::zeros(x.len()))
+        .collect::<Vec<_>>();
     let mut counts = vec![0u64; pairs.len()];
     let chunk = chunk_len(pairs.len());
     pairs

@@ -62,7 +62,10 @@ fn sweep(
     check_period("thresholds.len()", thresholds.len(), 1, usize::MAX)?;
     let backend = Backend::active();
     backend.check()?;
-    let mut masks = vec![BitMask::zeros(x.len()); thresholds.len()];
+    let mut masks = thresholds
+        .iter()
+        .map(|_| BitMask::zeros(x.len()))
+        .collect::<Vec<_>>();
     let mut b0 = 0;
     while b0 < x.len() {
         let b1 = (b0 + BLOCK_BARS).min(x.len());
