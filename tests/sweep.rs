@@ -8,11 +8,18 @@ use common::exact::fsum;
 use common::inputs::{Kind, any_series, series, sprinkle_non_finite};
 use common::naive_sum::{REL, TINY};
 use proptest::prelude::*;
+use ta_kernels::kernels::cross::transition;
 use ta_kernels::sweep::{
     CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts, cross_sweep_counts_par,
     cross_sweep_par, sma_sweep, sma_sweep_blocks, sma_sweep_into,
 };
-use ta_kernels::{Backend, Error, cross_above, sma, with_backend};
+use ta_kernels::sweep::{
+    ThresholdSweep, ema_sweep, rsi_sweep, threshold_cross_sweep, threshold_sweep,
+};
+use ta_kernels::{
+    Backend, BitMask, CmpOp, Error, Rhs, compare, cross_above, cross_below, ema, rsi, sma,
+    with_backend,
+};
 
 fn same_bits(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
@@ -381,4 +388,139 @@ fn cross_sweep_pairs_and_errors() {
     let e = cross_sweep(&[], &[2], &[3]).unwrap();
     assert_eq!(e.len(), 1);
     assert!(e.masks()[0].is_empty() && e.counts() == [0]);
+}
+
+// ------------------------------------------------------------- thresholds
+
+fn thresholds() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => -1000.0..1000.0f64,
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => Just(100.0f64),
+        ],
+        1..=12,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Every threshold's mask bit-identical to `compare` / the transition
+    /// single call, on every backend; counts are the masks' popcounts.
+    #[test]
+    fn threshold_sweeps_equal_single_calls(
+        (_kind, mut x) in any_series(200, 6000),
+        mut ts in thresholds(),
+        op in prop::sample::select(CmpOp::ALL.to_vec()),
+        (now, before) in prop::sample::select(vec![
+            (CmpOp::Gt, CmpOp::Le), (CmpOp::Lt, CmpOp::Ge), (CmpOp::Ge, CmpOp::Lt), (CmpOp::Le, CmpOp::Gt),
+        ]),
+    ) {
+        // Thresholds that hit values of the series exactly (ties).
+        if let Some(&v) = x.iter().find(|v| v.is_finite()) {
+            ts.push(v);
+        }
+        if x.len() > 3000 {
+            x[2048] = x[2047]; // a tie across a block boundary
+        }
+        for b in Backend::available() {
+            let s = with_backend(b, || threshold_sweep(&x, op, &ts)).unwrap().unwrap();
+            let c = with_backend(b, || threshold_cross_sweep(&x, now, before, &ts)).unwrap().unwrap();
+            prop_assert!(same_bits(s.thresholds(), &ts));
+            for (k, &t) in ts.iter().enumerate() {
+                let want = with_backend(b, || compare(&x, op, t)).unwrap().unwrap();
+                prop_assert_eq!(&s.masks()[k], &want, "{} compare t = {}", b, t);
+                prop_assert_eq!(s.counts()[k], want.count_ones() as u64);
+                let mut words = vec![0u64; x.len().div_ceil(64)];
+                transition(b, &x, now, before, Rhs::Value(t), &mut words).unwrap();
+                let want = BitMask::from_words(words, x.len()).unwrap();
+                prop_assert_eq!(&c.masks()[k], &want, "{} transition t = {}", b, t);
+                prop_assert_eq!(c.counts()[k], want.count_ones() as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn threshold_cross_sweep_is_cross_above_and_below() {
+    let n = if cfg!(debug_assertions) {
+        5_000
+    } else {
+        50_000
+    };
+    let mut x = rsi(&series(Kind::RandomWalk, n, 5), 14).unwrap();
+    sprinkle_non_finite(&mut x, 700, 5);
+    let ts: Vec<f64> = (10..=40).map(f64::from).collect();
+    let above: ThresholdSweep = threshold_cross_sweep(&x, CmpOp::Gt, CmpOp::Le, &ts).unwrap();
+    let below = threshold_cross_sweep(&x, CmpOp::Lt, CmpOp::Ge, &ts).unwrap();
+    for (k, &t) in ts.iter().enumerate() {
+        assert_eq!(above.masks()[k], cross_above(&x, t).unwrap(), "t = {t}");
+        assert_eq!(below.masks()[k], cross_below(&x, t).unwrap(), "t = {t}");
+    }
+    assert!(above.counts().iter().all(|&c| c > 0));
+    assert!(matches!(
+        threshold_sweep(&x, CmpOp::Lt, &[]),
+        Err(Error::InvalidPeriod {
+            name: "thresholds.len()",
+            ..
+        })
+    ));
+    let e = threshold_sweep(&[], CmpOp::Lt, &[1.0]).unwrap();
+    assert!(e.masks()[0].is_empty() && e.counts() == [0]);
+}
+
+// -------------------------------------------------------------- EMA / RSI
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Bit-identical to the single calls on every backend.
+    #[test]
+    fn ema_rsi_sweeps_equal_single_calls(
+        (_kind, x) in any_series(100, 2000),
+        ps in prop::collection::vec(prop_oneof![3 => 2usize..=40, 1 => 2usize..=300], 1..=6),
+    ) {
+        for b in Backend::available() {
+            let e = with_backend(b, || ema_sweep(&x, &ps)).unwrap().unwrap();
+            let r = with_backend(b, || rsi_sweep(&x, &ps)).unwrap().unwrap();
+            for (j, &p) in ps.iter().enumerate() {
+                let want = with_backend(b, || ema(&x, p)).unwrap().unwrap();
+                prop_assert!(same_bits(&e[j], &want), "{b}: ema p = {p}");
+                let want = with_backend(b, || rsi(&x, p)).unwrap().unwrap();
+                prop_assert!(same_bits(&r[j], &want), "{b}: rsi p = {p}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ema_rsi_sweep_errors() {
+    let x = [1.0, 2.0, 3.0];
+    assert!(matches!(
+        ema_sweep(&x, &[]),
+        Err(Error::InvalidPeriod {
+            name: "periods.len()",
+            ..
+        })
+    ));
+    assert!(matches!(
+        ema_sweep(&x, &[0]),
+        Err(Error::InvalidPeriod {
+            name: "period",
+            value: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        rsi_sweep(&x, &[1]),
+        Err(Error::InvalidPeriod {
+            name: "period",
+            value: 1,
+            ..
+        })
+    ));
+    assert_eq!(ema_sweep(&x, &[1]).unwrap(), vec![x.to_vec()]);
 }

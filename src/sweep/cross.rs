@@ -127,7 +127,9 @@ fn check(fast: &[usize], slow: &[usize]) -> Result<Backend> {
 pub fn cross_sweep(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<CrossSweep> {
     let backend = check(fast, slow)?;
     let pairs = cross_pairs(fast, slow);
-    let mut masks = vec![BitMask::zeros(x.len()); pairs.len()];
+    let mut masks = (0..pairs.len())
+        .map(|_| BitMask::zeros(x.len()))
+        .collect::<Vec<_>>();
     let mut counts = vec![0u64; pairs.len()];
     run::<true>(backend, x, &pairs, &mut masks, &mut counts);
     Ok(CrossSweep {
@@ -156,7 +158,9 @@ pub fn cross_sweep_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Cros
     use rayon::prelude::*;
     let backend = check(fast, slow)?;
     let pairs = cross_pairs(fast, slow);
-    let mut masks = vec![BitMask::zeros(x.len()); pairs.len()];
+    let mut masks = (0..pairs.len())
+        .map(|_| BitMask::zeros(x.len()))
+        .collect::<Vec<_>>();
     let mut counts = vec![0u64; pairs.len()];
     let chunk = chunk_len(pairs.len());
     pairs
@@ -193,12 +197,19 @@ fn chunk_len(pairs: usize) -> usize {
     pairs.div_ceil(rayon::current_num_threads().max(1)).max(1)
 }
 
+/// Slow rows per tile of the pair loop: 32 rows × 64 bars × 8 bytes =
+/// 16 KiB, so a tile stays in L1 while every fast row is compared with it
+/// (in pair order the slow rows of one fast period span ~100 KiB, read
+/// from L2 for each fast period).
+const TILE_ROWS: usize = 32;
+
 /// The block buffers of one run.
 struct Block {
     /// Distinct periods, ascending; row `r` is period `periods[r]`.
     periods: Vec<usize>,
-    /// `(fast row, slow row)` of each pair.
-    rows_of: Vec<(usize, usize)>,
+    /// `(pair index, fast row, slow row)` of each pair, in processing
+    /// order (see [`TILE_ROWS`]).
+    rows_of: Vec<(usize, usize, usize)>,
     /// Row `r`, word `w` at `rows[r * BLOCK_WORDS + w]`, in `layout`.
     rows: Vec<[f64; 64]>,
     /// Not-NaN words: row `r`, word `w` at `valid[r * BLOCK_WORDS + w]`.
@@ -249,7 +260,13 @@ fn run<const MASKS: bool>(
     periods.sort_unstable();
     periods.dedup();
     let row = |p: usize| periods.binary_search(&p).unwrap_or(0);
-    let rows_of = pairs.iter().map(|&(f, s)| (row(f), row(s))).collect();
+    let mut rows_of: Vec<(usize, usize, usize)> = pairs
+        .iter()
+        .enumerate()
+        .map(|(k, &(f, s))| (k, row(f), row(s)))
+        .collect();
+    // Slow rows in tiles that stay in L1 while every fast row meets them.
+    rows_of.sort_by_key(|&(k, rf, rs)| (rs / TILE_ROWS, rf, k));
     let kind = words_for_backend(backend);
     let layout = match kind {
         #[cfg(target_arch = "x86_64")]
@@ -345,7 +362,7 @@ fn pairs_generic<const MASKS: bool>(
 ) {
     let rows = blk.rows.as_slice();
     let valid = blk.valid.as_slice();
-    for (k, &(rf, rs)) in blk.rows_of.iter().enumerate() {
+    for &(k, rf, rs) in &blk.rows_of {
         let fr = &rows[rf * BLOCK_WORDS..][..BLOCK_WORDS];
         let sr = &rows[rs * BLOCK_WORDS..][..BLOCK_WORDS];
         let mut carry = blk.carry[k];

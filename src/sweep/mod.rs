@@ -35,13 +35,17 @@
 //! [`Error::InvalidPeriod`]: crate::Error::InvalidPeriod
 
 pub mod cross;
+mod recursive;
 pub mod sma;
+pub mod threshold;
 mod words;
 
 pub use cross::{CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts};
 #[cfg(feature = "rayon")]
 pub use cross::{cross_sweep_counts_par, cross_sweep_par};
+pub use recursive::{ema_sweep, rsi_sweep};
 pub use sma::{SmaBlock, sma_sweep, sma_sweep_blocks, sma_sweep_into};
+pub use threshold::{ThresholdSweep, threshold_cross_sweep, threshold_sweep};
 
 use crate::error::{Result, check_period};
 

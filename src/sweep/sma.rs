@@ -213,7 +213,8 @@ pub(crate) fn drive_on<F: FnMut(usize, usize, &Dyadic<'_>)>(
 /// named `"periods.len()"`; a period outside `1..=100000` →
 /// `InvalidPeriod` named `"period"`.
 pub fn sma_sweep(x: &[f64], periods: &[usize]) -> Result<Vec<Vec<f64>>> {
-    let mut store = vec![vec![0.0; x.len()]; periods.len()];
+    // One `vec!` per row (zeroed pages from the allocator, no clone).
+    let mut store: Vec<Vec<f64>> = periods.iter().map(|_| vec![0.0; x.len()]).collect();
     let mut outs: Vec<&mut [f64]> = store.iter_mut().map(|v| v.as_mut_slice()).collect();
     sma_sweep_into(x, periods, &mut outs)?;
     Ok(store)
