@@ -12,6 +12,8 @@
 //! - comparison and crossing masks into a packed [`BitMask`]
 //!   ([`cross_above`], [`cross_below`], [`compare`]).
 //!
+//! Streaming (one bar at a time, with snapshots): [`stream`].
+//!
 //! Every function validates its arguments and returns a typed [`Error`]
 //! (never panics on bad input). Outputs have the input's length; warm-up
 //! outputs are NaN. A NaN or ±inf in the input makes the outputs whose
@@ -30,6 +32,7 @@ pub mod dispatch;
 mod error;
 pub mod indicators;
 pub mod kernels;
+pub mod stream;
 pub mod trigger;
 
 pub use bitmask::BitMask;
