@@ -58,6 +58,10 @@ pub enum Error {
     /// A trigger expression that does not parse or make sense.
     #[error("{0}")]
     Trigger(Box<crate::trigger::TriggerError>),
+    /// A streamed bar or a snapshot that cannot be used (see
+    /// [`crate::stream`]); the stream's state is unchanged.
+    #[error("{0}")]
+    Stream(crate::stream::StreamError),
     /// An explicit backend was requested that this CPU cannot run.
     #[error("the {backend} backend is not available on this CPU")]
     BackendUnavailable {

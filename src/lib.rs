@@ -14,6 +14,7 @@
 //!
 //! Parameter sweeps (many periods or thresholds sharing work) are in
 //! [`sweep`].
+//! Streaming (one bar at a time, with snapshots): [`stream`].
 //!
 //! Every function validates its arguments and returns a typed [`Error`]
 //! (never panics on bad input). Outputs have the input's length; warm-up
@@ -39,6 +40,7 @@ mod error;
 pub mod indicators;
 pub mod kernels;
 pub mod parallel;
+pub mod stream;
 pub mod sweep;
 pub mod trigger;
 

@@ -1,0 +1,890 @@
+//! [`StreamEngine`]: a trigger set evaluated one bar at a time.
+//!
+//! The set is compiled as the batch [`Plan`](crate::trigger::Plan) is:
+//! every node gets a key from its operator, parameters and (already
+//! deduplicated) children, and equal keys share one node, so each distinct
+//! indicator and sub-expression is one state, updated once per bar.
+//! Nodes are stored children first; a bar is one pass over them, each
+//! writing its value (a number, or a bit for conditions) into a slot its
+//! parents read. Per bar every node follows the batch semantics exactly:
+//! comparisons are false on NaN; `a crosses_above b` is
+//! `a > b` now and `a <= b` at the previous bar (never at bar 0);
+//! `held(c, n)` needs `c` on each of the last `n` bars (so not before bar
+//! `n − 1`), `within(c, n)` on any of them; `prev(a, n)` is NaN for the
+//! first `n` bars.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use super::recursive::{Atr, Ema, Macd, Rsi, Trange};
+use super::snapshot::{SNAPSHOT_VERSION, Snapshot, StateReader};
+use super::window::{Bbands, Max, Min, Sma, Stddev, Stoch, Var, Wma};
+use super::{Hlc, Stream, StreamError};
+use crate::CmpOp;
+use crate::error::{Error, Result};
+use crate::trigger::{
+    ArithOp, BandsField, Bars, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
+    TriggerSet,
+};
+
+/// One bar of OHLCV data, optionally stamped. Fields a trigger set does
+/// not read may be NaN.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bar {
+    /// Opening price.
+    pub open: f64,
+    /// Highest price.
+    pub high: f64,
+    /// Lowest price.
+    pub low: f64,
+    /// Closing price.
+    pub close: f64,
+    /// Traded volume.
+    pub volume: f64,
+    /// The bar's time in any increasing unit (checked to increase when
+    /// given).
+    pub timestamp: Option<i64>,
+}
+
+impl Bar {
+    /// An unstamped bar.
+    pub const fn new(open: f64, high: f64, low: f64, close: f64, volume: f64) -> Self {
+        Bar {
+            open,
+            high,
+            low,
+            close,
+            volume,
+            timestamp: None,
+        }
+    }
+
+    /// The bar stamped with `timestamp`.
+    pub const fn at(mut self, timestamp: i64) -> Self {
+        self.timestamp = Some(timestamp);
+        self
+    }
+
+    #[inline]
+    fn column(&self, c: Column) -> f64 {
+        match c {
+            Column::Open => self.open,
+            Column::High => self.high,
+            Column::Low => self.low,
+            Column::Close => self.close,
+            Column::Volume => self.volume,
+        }
+    }
+
+    #[inline]
+    fn hlc(&self) -> Hlc {
+        Hlc::new(self.high, self.low, self.close)
+    }
+}
+
+/// The triggers that fired at one bar, in set order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fired {
+    indices: Vec<usize>,
+    names: Arc<[String]>,
+}
+
+impl Fired {
+    /// The names of the triggers that fired, in set order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.indices.iter().map(|&i| self.names[i].as_str())
+    }
+
+    /// The positions in the set of the triggers that fired, ascending.
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+
+    /// Whether no trigger fired.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// How many triggers fired.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+/// An `f64` keyed by its bits (as the batch plan: `0.0` and `-0.0` are
+/// different nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Num(u64);
+
+/// A node's deduplication key: operator, parameters, children.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Column(Column),
+    Const(Num),
+    Neg(usize),
+    Arith(ArithOp, usize, usize),
+    Prev(usize, usize),
+    Ind(&'static str, [u64; 3], Option<usize>),
+    Compare(CmpOp, usize, usize),
+    Cross(CrossDir, usize, usize),
+    And(usize, usize),
+    Or(usize, usize),
+    Not(usize),
+    Held(usize, usize),
+    Within(usize, usize),
+}
+
+/// An indicator state.
+#[derive(Clone, Debug)]
+enum Ind {
+    Sma(Sma),
+    Ema(Ema),
+    Wma(Wma),
+    Rsi(Rsi),
+    Max(Max),
+    Min(Min),
+    Var(Var),
+    Stddev(Stddev),
+    Macd(Macd),
+    Bbands(Bbands),
+    Stoch(Stoch),
+    Atr(Atr),
+    Trange(Trange),
+}
+
+macro_rules! each_ind {
+    ($ind:expr, $s:ident => $e:expr) => {
+        match $ind {
+            Ind::Sma($s) => $e,
+            Ind::Ema($s) => $e,
+            Ind::Wma($s) => $e,
+            Ind::Rsi($s) => $e,
+            Ind::Max($s) => $e,
+            Ind::Min($s) => $e,
+            Ind::Var($s) => $e,
+            Ind::Stddev($s) => $e,
+            Ind::Macd($s) => $e,
+            Ind::Bbands($s) => $e,
+            Ind::Stoch($s) => $e,
+            Ind::Atr($s) => $e,
+            Ind::Trange($s) => $e,
+        }
+    };
+}
+
+impl Ind {
+    /// Number of output lines.
+    fn outputs(&self) -> usize {
+        match self {
+            Ind::Macd(_) | Ind::Bbands(_) => 3,
+            Ind::Stoch(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Pushes (or peeks) one bar, writing the lines into `out`.
+    #[inline]
+    fn step(&mut self, commit: bool, x: f64, bar: &Bar, out: &mut [f64]) {
+        macro_rules! go {
+            ($s:expr, $v:expr) => {
+                if commit { $s.push($v) } else { $s.peek($v) }
+            };
+        }
+        match self {
+            Ind::Sma(s) => out[0] = go!(s, x),
+            Ind::Ema(s) => out[0] = go!(s, x),
+            Ind::Wma(s) => out[0] = go!(s, x),
+            Ind::Rsi(s) => out[0] = go!(s, x),
+            Ind::Max(s) => out[0] = go!(s, x),
+            Ind::Min(s) => out[0] = go!(s, x),
+            Ind::Var(s) => out[0] = go!(s, x),
+            Ind::Stddev(s) => out[0] = go!(s, x),
+            Ind::Atr(s) => out[0] = go!(s, bar.hlc()),
+            Ind::Trange(s) => out[0] = go!(s, bar.hlc()),
+            Ind::Macd(s) => {
+                let v = go!(s, x);
+                out[..3].copy_from_slice(&[v.macd, v.signal, v.hist]);
+            }
+            Ind::Bbands(s) => {
+                let v = go!(s, x);
+                out[..3].copy_from_slice(&[v.upper, v.middle, v.lower]);
+            }
+            Ind::Stoch(s) => {
+                let v = go!(s, bar.hlc());
+                out[..2].copy_from_slice(&[v.k, v.d]);
+            }
+        }
+    }
+}
+
+/// One node: what it computes, where its inputs are (series slots in
+/// `vals`, condition slots in `bits`), and its state.
+// The states live inline in the node vector: one pass over contiguous
+// nodes per bar, no pointer chase (boxing the large variants would add one
+// per indicator per bar).
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+enum Op {
+    Column(Column),
+    Const(f64),
+    Neg(usize),
+    Arith(ArithOp, usize, usize),
+    /// The last `n` committed values of the input, oldest first.
+    Prev(usize, usize, VecDeque<f64>),
+    Ind(Option<usize>, Ind),
+    Compare(CmpOp, usize, usize),
+    /// `prev`: whether the previous bar satisfied the "before" half.
+    Cross {
+        dir: CrossDir,
+        a: usize,
+        b: usize,
+        prev: bool,
+    },
+    And(usize, usize),
+    Or(usize, usize),
+    Not(usize),
+    /// Consecutive true bars ending at the last committed bar (saturated
+    /// at `n`).
+    Held {
+        c: usize,
+        n: u64,
+        run: u64,
+    },
+    /// Bars since the last committed true bar, 0 if it was true
+    /// (saturated at `n`; `n` means none in the window).
+    Within {
+        c: usize,
+        n: u64,
+        age: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    op: Op,
+    /// The node's slot: in `vals` for series, in `bits` for conditions.
+    slot: usize,
+}
+
+/// A trigger set evaluated bar by bar; see the [module docs](self).
+///
+/// Guarantee: pushing bars one by one fires, at every bar, the triggers
+/// the batch [`TriggerSet::evaluate`] marks at that bar on the whole
+/// history, except at a comparison whose two sides differ by less than
+/// the indicators' stated tolerance (see [`crate::stream`]); with the
+/// recursive and extreme indicators only (which are bit-identical to the
+/// scalar batch backend), exactly.
+#[derive(Clone, Debug)]
+pub struct StreamEngine {
+    nodes: Vec<Node>,
+    vals: Vec<f64>,
+    bits: Vec<bool>,
+    /// The condition slot of each trigger.
+    triggers: Vec<usize>,
+    names: Arc<[String]>,
+    /// The canonical text of the set.
+    text: String,
+    /// The columns each trigger reads, with its expression.
+    needs: Vec<(Column, usize)>,
+    exprs: Vec<String>,
+    bars: u64,
+    last_ts: Option<i64>,
+}
+
+struct Compiler {
+    nodes: Vec<Node>,
+    keys: HashMap<Key, usize>,
+    vals: usize,
+    bits: usize,
+}
+
+fn p3(a: usize, b: usize, c: usize) -> [u64; 3] {
+    [a as u64, b as u64, c as u64]
+}
+
+impl Compiler {
+    fn add(&mut self, key: Key, make: impl FnOnce() -> Result<(Op, usize, bool)>) -> Result<usize> {
+        if let Some(&id) = self.keys.get(&key) {
+            return Ok(id);
+        }
+        let (op, width, is_cond) = make()?;
+        let slot = if is_cond {
+            self.bits += 1;
+            self.bits - 1
+        } else {
+            self.vals += width;
+            self.vals - width
+        };
+        self.nodes.push(Node { op, slot });
+        let id = self.nodes.len() - 1;
+        self.keys.insert(key, id);
+        Ok(id)
+    }
+
+    fn slot(&self, id: usize) -> usize {
+        self.nodes[id].slot
+    }
+
+    fn series(&mut self, s: &Series) -> Result<usize> {
+        let one = |op| Ok((op, 1, false));
+        Ok(match s {
+            Series::Column(c) => {
+                let c = *c;
+                let id = self.add(Key::Column(c), || one(Op::Column(c)))?;
+                self.slot(id)
+            }
+            Series::Const(v) => {
+                let v = *v;
+                let id = self.add(Key::Const(Num(v.to_bits())), || one(Op::Const(v)))?;
+                self.slot(id)
+            }
+            Series::Neg(a) => {
+                let a = self.series(a)?;
+                let id = self.add(Key::Neg(a), || one(Op::Neg(a)))?;
+                self.slot(id)
+            }
+            Series::Arith(op, a, b) => {
+                let (op, a, b) = (*op, self.series(a)?, self.series(b)?);
+                let id = self.add(Key::Arith(op, a, b), || one(Op::Arith(op, a, b)))?;
+                self.slot(id)
+            }
+            Series::Prev(a, n) => {
+                let (a, n) = (self.series(a)?, *n);
+                let id = self.add(Key::Prev(a, n), || {
+                    one(Op::Prev(a, n, VecDeque::with_capacity(n.min(1024))))
+                })?;
+                self.slot(id)
+            }
+            Series::Indicator(ind) => {
+                let input = match ind.input() {
+                    Some(i) => Some(self.series(i)?),
+                    None => None,
+                };
+                let (name, params, field) = spec(ind);
+                let id = self.add(Key::Ind(name, params, input), || {
+                    let st = state(ind)?;
+                    let w = st.outputs();
+                    Ok((Op::Ind(input, st), w, false))
+                })?;
+                self.slot(id) + field
+            }
+        })
+    }
+
+    fn cond(&mut self, c: &Cond) -> Result<usize> {
+        let bit = |op| Ok((op, 1, true));
+        let id = match c {
+            Cond::Compare(op, a, b) => {
+                let (op, a, b) = (*op, self.series(a)?, self.series(b)?);
+                self.add(Key::Compare(op, a, b), || bit(Op::Compare(op, a, b)))?
+            }
+            Cond::Cross(dir, a, b) => {
+                let (dir, a, b) = (*dir, self.series(a)?, self.series(b)?);
+                self.add(Key::Cross(dir, a, b), || {
+                    bit(Op::Cross {
+                        dir,
+                        a,
+                        b,
+                        prev: false,
+                    })
+                })?
+            }
+            Cond::And(a, b) => {
+                let (a, b) = (self.cond(a)?, self.cond(b)?);
+                self.add(Key::And(a, b), || bit(Op::And(a, b)))?
+            }
+            Cond::Or(a, b) => {
+                let (a, b) = (self.cond(a)?, self.cond(b)?);
+                self.add(Key::Or(a, b), || bit(Op::Or(a, b)))?
+            }
+            Cond::Not(a) => {
+                let a = self.cond(a)?;
+                self.add(Key::Not(a), || bit(Op::Not(a)))?
+            }
+            Cond::Held(a, n) => {
+                let (a, n) = (self.cond(a)?, *n);
+                self.add(Key::Held(a, n), || {
+                    bit(Op::Held {
+                        c: a,
+                        n: n.max(1) as u64,
+                        run: 0,
+                    })
+                })?
+            }
+            Cond::Within(a, n) => {
+                let (a, n) = (self.cond(a)?, *n);
+                let n = n.max(1) as u64;
+                self.add(Key::Within(a, n as usize), || {
+                    bit(Op::Within { c: a, n, age: n })
+                })?
+            }
+        };
+        Ok(self.slot(id))
+    }
+}
+
+/// Name, parameters (floats as bits) and output line of an indicator.
+fn spec(ind: &Indicator) -> (&'static str, [u64; 3], usize) {
+    let name = ind.name();
+    match *ind {
+        Indicator::Sma { period, .. }
+        | Indicator::Ema { period, .. }
+        | Indicator::Wma { period, .. }
+        | Indicator::Rsi { period, .. }
+        | Indicator::Max { period, .. }
+        | Indicator::Min { period, .. }
+        | Indicator::Var { period, .. }
+        | Indicator::Atr { period } => (name, p3(period, 0, 0), 0),
+        Indicator::Stddev { period, nbdev, .. } => (name, [period as u64, nbdev.to_bits(), 0], 0),
+        Indicator::Macd {
+            fast,
+            slow,
+            signal,
+            field,
+            ..
+        } => (
+            name,
+            p3(fast, slow, signal),
+            match field {
+                MacdField::Macd => 0,
+                MacdField::Signal => 1,
+                MacdField::Hist => 2,
+            },
+        ),
+        Indicator::Bbands {
+            period,
+            nbdev_up,
+            nbdev_dn,
+            field,
+            ..
+        } => (
+            name,
+            [period as u64, nbdev_up.to_bits(), nbdev_dn.to_bits()],
+            match field {
+                BandsField::Upper => 0,
+                BandsField::Middle => 1,
+                BandsField::Lower => 2,
+            },
+        ),
+        Indicator::Stoch {
+            fastk,
+            slowk,
+            slowd,
+            field,
+        } => (
+            name,
+            p3(fastk, slowk, slowd),
+            match field {
+                StochField::K => 0,
+                StochField::D => 1,
+            },
+        ),
+        Indicator::Trange => (name, [0; 3], 0),
+    }
+}
+
+/// A fresh state for `ind` (parameters checked as the batch functions do).
+fn state(ind: &Indicator) -> Result<Ind> {
+    Ok(match *ind {
+        Indicator::Sma { period, .. } => Ind::Sma(Sma::new(period)?),
+        Indicator::Ema { period, .. } => Ind::Ema(Ema::new(period)?),
+        Indicator::Wma { period, .. } => Ind::Wma(Wma::new(period)?),
+        Indicator::Rsi { period, .. } => Ind::Rsi(Rsi::new(period)?),
+        Indicator::Max { period, .. } => Ind::Max(Max::new(period)?),
+        Indicator::Min { period, .. } => Ind::Min(Min::new(period)?),
+        Indicator::Var { period, .. } => Ind::Var(Var::new(period)?),
+        Indicator::Stddev { period, nbdev, .. } => Ind::Stddev(Stddev::new(period, nbdev)?),
+        Indicator::Macd {
+            fast, slow, signal, ..
+        } => Ind::Macd(Macd::new(fast, slow, signal)?),
+        Indicator::Bbands {
+            period,
+            nbdev_up,
+            nbdev_dn,
+            ..
+        } => Ind::Bbands(Bbands::new(period, nbdev_up, nbdev_dn)?),
+        Indicator::Stoch {
+            fastk,
+            slowk,
+            slowd,
+            ..
+        } => Ind::Stoch(Stoch::new(fastk, slowk, slowd)?),
+        Indicator::Atr { period } => Ind::Atr(Atr::new(period)?),
+        Indicator::Trange => Ind::Trange(Trange::new()),
+    })
+}
+
+#[inline]
+fn holds(op: CmpOp, a: f64, b: f64) -> bool {
+    match op {
+        CmpOp::Gt => a > b,
+        CmpOp::Ge => a >= b,
+        CmpOp::Lt => a < b,
+        CmpOp::Le => a <= b,
+    }
+}
+
+#[inline]
+fn apply(op: ArithOp, a: f64, b: f64) -> f64 {
+    match op {
+        ArithOp::Add => a + b,
+        ArithOp::Sub => a - b,
+        ArithOp::Mul => a * b,
+        ArithOp::Div => a / b,
+    }
+}
+
+impl StreamEngine {
+    /// An engine for `set`, before any bar. Errors: an empty set
+    /// ([`Error::Trigger`]); an indicator parameter out of range (possible
+    /// for sets built with the builder).
+    pub fn new(set: &TriggerSet) -> Result<StreamEngine> {
+        if set.is_empty() {
+            set.plan()?;
+        }
+        let mut c = Compiler {
+            nodes: Vec::new(),
+            keys: HashMap::new(),
+            vals: 0,
+            bits: 0,
+        };
+        let mut triggers = Vec::with_capacity(set.len());
+        let mut needs = Vec::new();
+        let mut exprs = Vec::new();
+        for (i, t) in set.triggers().iter().enumerate() {
+            triggers.push(c.cond(&t.cond)?);
+            needs.extend(t.cond.columns().into_iter().map(|col| (col, i)));
+            exprs.push(t.cond.to_string());
+        }
+        Ok(StreamEngine {
+            vals: vec![f64::NAN; c.vals],
+            bits: vec![false; c.bits],
+            nodes: c.nodes,
+            triggers,
+            names: set.triggers().iter().map(|t| t.name.clone()).collect(),
+            text: set.to_string(),
+            needs,
+            exprs,
+            bars: 0,
+            last_ts: None,
+        })
+    }
+
+    /// An engine for `set` in the state `snapshot` recorded: continuing it
+    /// gives bit for bit what the engine that took the snapshot gives.
+    /// Errors ([`Error::Stream`]): another [`SNAPSHOT_VERSION`]
+    /// ([`StreamError::SnapshotVersion`]); a snapshot of another set (its
+    /// canonical text differs: [`StreamError::SnapshotSet`]); state words
+    /// that do not fit ([`StreamError::SnapshotCorrupt`]).
+    pub fn restore(set: &TriggerSet, snapshot: &Snapshot) -> Result<StreamEngine> {
+        if snapshot.version != SNAPSHOT_VERSION {
+            return Err(Error::Stream(StreamError::SnapshotVersion {
+                found: snapshot.version,
+                expected: SNAPSHOT_VERSION,
+            }));
+        }
+        let mut e = StreamEngine::new(set)?;
+        if snapshot.set != e.text {
+            return Err(Error::Stream(StreamError::SnapshotSet {
+                snapshot: snapshot.set.clone(),
+                set: e.text,
+            }));
+        }
+        if snapshot.states.len() != e.nodes.len() {
+            return Err(Error::Stream(StreamError::SnapshotCorrupt(
+                "the number of states differs from the set's",
+            )));
+        }
+        for (node, words) in e.nodes.iter_mut().zip(&snapshot.states) {
+            let mut r = StateReader::new(words);
+            load_op(&mut node.op, &mut r)?;
+            r.finish()?;
+        }
+        e.bars = snapshot.bars;
+        e.last_ts = snapshot.last_timestamp;
+        Ok(e)
+    }
+
+    /// The engine's state as plain data (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            set: self.text.clone(),
+            bars: self.bars,
+            last_timestamp: self.last_ts,
+            states: self
+                .nodes
+                .iter()
+                .map(|n| {
+                    let mut w = Vec::new();
+                    save_op(&n.op, &mut w);
+                    w
+                })
+                .collect(),
+        }
+    }
+
+    /// Forgets every bar (and the last timestamp), as if just built.
+    pub fn reset(&mut self) {
+        for n in &mut self.nodes {
+            match &mut n.op {
+                Op::Prev(_, _, q) => q.clear(),
+                Op::Ind(_, s) => each_ind!(s, s => s.reset()),
+                Op::Cross { prev, .. } => *prev = false,
+                Op::Held { run, .. } => *run = 0,
+                Op::Within { n, age, .. } => *age = *n,
+                _ => {}
+            }
+        }
+        self.bars = 0;
+        self.last_ts = None;
+    }
+
+    /// Committed bars.
+    pub fn bars(&self) -> usize {
+        self.bars as usize
+    }
+
+    /// Sets the timestamp the next stamped bar must follow (e.g. the last
+    /// bar of the history given to [`StreamEngine::warm_up`]).
+    pub fn set_last_timestamp(&mut self, ts: Option<i64>) {
+        self.last_ts = ts;
+    }
+
+    /// The last committed bar's timestamp, if any.
+    pub fn last_timestamp(&self) -> Option<i64> {
+        self.last_ts
+    }
+
+    /// Bytes held by the engine: its nodes and their states, the value
+    /// slots, the names and texts.
+    pub fn memory_bytes(&self) -> usize {
+        let states: usize = self
+            .nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Ind(_, s) => each_ind!(s, s => s.memory_bytes()),
+                Op::Prev(_, _, q) => 8 * q.capacity(),
+                _ => 0,
+            })
+            .sum();
+        core::mem::size_of::<Self>()
+            + self.nodes.capacity() * core::mem::size_of::<Node>()
+            + states
+            + self.vals.capacity() * 8
+            + self.bits.capacity()
+            + self.triggers.capacity() * 8
+            + self.needs.capacity() * core::mem::size_of::<(Column, usize)>()
+            + self.names.iter().map(|s| s.capacity() + 24).sum::<usize>()
+            + self.exprs.iter().map(|s| s.capacity() + 24).sum::<usize>()
+            + self.text.capacity()
+    }
+
+    fn check(&self, bar: &Bar) -> Result<()> {
+        if bar.high < bar.low {
+            return Err(Error::Stream(StreamError::HighBelowLow {
+                bar: self.bars as usize,
+                high: bar.high,
+                low: bar.low,
+            }));
+        }
+        if let (Some(last), Some(got)) = (self.last_ts, bar.timestamp)
+            && got <= last
+        {
+            return Err(Error::Stream(StreamError::TimestampNotAfter {
+                bar: self.bars as usize,
+                last,
+                got,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Commits a closed bar and returns the triggers that fired at it.
+    /// Errors ([`Error::Stream`], the state unchanged): high below low;
+    /// a timestamp not after the last committed one (when both are given).
+    /// A NaN field follows the batch NaN policy.
+    pub fn push(&mut self, bar: &Bar) -> Result<Fired> {
+        self.check(bar)?;
+        self.step(bar, true);
+        self.bars += 1;
+        if bar.timestamp.is_some() {
+            self.last_ts = bar.timestamp;
+        }
+        Ok(self.fired())
+    }
+
+    /// The triggers that would fire if the forming `bar` closed now,
+    /// without committing it: the next [`push`](Self::push) or
+    /// `update_last` replaces it. Errors: as [`push`](Self::push).
+    pub fn update_last(&mut self, bar: &Bar) -> Result<Fired> {
+        self.check(bar)?;
+        self.step(bar, false);
+        Ok(self.fired())
+    }
+
+    /// Pushes the bars of `history` one after the other (as
+    /// [`push`](Self::push) would, without timestamps): the state is then
+    /// exactly that of pushing them one by one. All bars are checked
+    /// first; on an error nothing is committed. Errors: columns of
+    /// different lengths; a column a trigger reads is missing
+    /// ([`Error::MissingColumn`]); a bar with high below low
+    /// ([`Error::Stream`]).
+    pub fn warm_up(&mut self, history: &Bars<'_>) -> Result<()> {
+        let n = history.len()?;
+        if let Some(&(col, t)) = self
+            .needs
+            .iter()
+            .find(|(c, _)| history.column(*c).is_none())
+        {
+            let text = &self.exprs[t];
+            let span = text
+                .find(col.name())
+                .map_or(0..text.len(), |i| i..i + col.name().len());
+            return Err(Error::MissingColumn {
+                column: col.name(),
+                trigger: self.names[t].clone(),
+                expression: text.clone(),
+                span,
+            });
+        }
+        let cols = Column::ALL.map(|c| history.column(c));
+        let at = |c: Column, i: usize| cols[c as usize].map_or(f64::NAN, |v| v[i]);
+        let bar = |i| {
+            Bar::new(
+                at(Column::Open, i),
+                at(Column::High, i),
+                at(Column::Low, i),
+                at(Column::Close, i),
+                at(Column::Volume, i),
+            )
+        };
+        for i in 0..n {
+            let b = bar(i);
+            if b.high < b.low {
+                return Err(Error::Stream(StreamError::HighBelowLow {
+                    bar: self.bars as usize + i,
+                    high: b.high,
+                    low: b.low,
+                }));
+            }
+        }
+        for i in 0..n {
+            self.step(&bar(i), true);
+        }
+        self.bars += n as u64;
+        Ok(())
+    }
+
+    fn fired(&self) -> Fired {
+        let mut indices = Vec::new();
+        for (i, &slot) in self.triggers.iter().enumerate() {
+            if self.bits[slot] {
+                indices.push(i);
+            }
+        }
+        Fired {
+            indices,
+            names: Arc::clone(&self.names),
+        }
+    }
+
+    /// One pass over the nodes: pushes (`commit`) or peeks every state.
+    #[inline]
+    fn step(&mut self, bar: &Bar, commit: bool) {
+        let StreamEngine {
+            nodes, vals, bits, ..
+        } = self;
+        for node in nodes.iter_mut() {
+            let s = node.slot;
+            match &mut node.op {
+                Op::Column(c) => vals[s] = bar.column(*c),
+                Op::Const(v) => vals[s] = *v,
+                Op::Neg(a) => vals[s] = -vals[*a],
+                Op::Arith(op, a, b) => vals[s] = apply(*op, vals[*a], vals[*b]),
+                Op::Prev(a, n, q) => {
+                    let x = vals[*a];
+                    let v = if *n == 0 {
+                        x
+                    } else if q.len() == *n {
+                        q[0]
+                    } else {
+                        f64::NAN
+                    };
+                    vals[s] = v;
+                    if commit && *n > 0 {
+                        if q.len() == *n {
+                            q.pop_front();
+                        }
+                        q.push_back(x);
+                    }
+                }
+                Op::Ind(input, st) => {
+                    let x = input.map_or(f64::NAN, |i| vals[i]);
+                    let w = st.outputs();
+                    st.step(commit, x, bar, &mut vals[s..s + w]);
+                }
+                Op::Compare(op, a, b) => bits[s] = holds(*op, vals[*a], vals[*b]),
+                Op::Cross { dir, a, b, prev } => {
+                    let (x, y) = (vals[*a], vals[*b]);
+                    let (now, before) = match dir {
+                        CrossDir::Above => (x > y, x <= y),
+                        CrossDir::Below => (x < y, x >= y),
+                    };
+                    bits[s] = now && *prev;
+                    if commit {
+                        *prev = before;
+                    }
+                }
+                Op::And(a, b) => bits[s] = bits[*a] && bits[*b],
+                Op::Or(a, b) => bits[s] = bits[*a] || bits[*b],
+                Op::Not(a) => bits[s] = !bits[*a],
+                Op::Held { c, n, run } => {
+                    let r = if bits[*c] { (*run + 1).min(*n) } else { 0 };
+                    bits[s] = r >= *n;
+                    if commit {
+                        *run = r;
+                    }
+                }
+                Op::Within { c, n, age } => {
+                    let g = if bits[*c] { 0 } else { (*age + 1).min(*n) };
+                    bits[s] = g < *n;
+                    if commit {
+                        *age = g;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn save_op(op: &Op, out: &mut Vec<u64>) {
+    match op {
+        Op::Prev(_, _, q) => {
+            out.push(q.len() as u64);
+            out.extend(q.iter().map(|v| v.to_bits()));
+        }
+        Op::Ind(_, s) => each_ind!(s, s => s.save(out)),
+        Op::Cross { prev, .. } => out.push(*prev as u64),
+        Op::Held { run, .. } => out.push(*run),
+        Op::Within { age, .. } => out.push(*age),
+        _ => {}
+    }
+}
+
+fn load_op(op: &mut Op, r: &mut StateReader<'_>) -> Result<()> {
+    match op {
+        Op::Prev(_, n, q) => {
+            let mut v = Vec::new();
+            r.floats(&mut v, None, *n)?;
+            q.clear();
+            q.extend(v);
+        }
+        Op::Ind(_, s) => each_ind!(s, s => s.load(r)?),
+        Op::Cross { prev, .. } => *prev = r.flag()?,
+        Op::Held { n, run, .. } => *run = r.count(*n)?,
+        Op::Within { n, age, .. } => *age = r.count(*n)?,
+        _ => {}
+    }
+    Ok(())
+}
