@@ -274,3 +274,95 @@ fn unknown_sample_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("goog"));
 }
+
+/// Runs `watch` with `args`, feeding `input` on stdin.
+fn watch(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .arg("watch")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn ta-kernels watch");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    out
+}
+
+const GOOG: &str = include_str!("../data/goog_daily.csv");
+
+#[test]
+fn watch_gives_the_events_scan_gives_in_one_run_and_in_two() {
+    let scan_out = run(&["scan", "--sample", "goog", "--no-chart"]);
+    assert!(scan_out.status.success(), "{}", text(&scan_out.stderr));
+    let want = parse_csv(&text(&scan_out.stdout));
+    assert!(want.len() > 20, "few events");
+
+    let once = watch(&[], GOOG);
+    assert!(once.status.success(), "{}", text(&once.stderr));
+    assert_eq!(parse_csv(&text(&once.stdout)), want);
+
+    // Two runs with a saved state between them; the second part of the
+    // feed comes with and without its header line.
+    let lines: Vec<&str> = GOOG.lines().collect();
+    for (cut, repeat_header) in [(700usize, false), (1500, true), (1, false)] {
+        let dir = scratch(&format!("watch-{cut}"));
+        let state = dir.join("state.json");
+        let _ = std::fs::remove_file(&state);
+        let first = lines[..=cut].join("\n") + "\n";
+        let mut second = lines[cut + 1..].join("\n") + "\n";
+        if repeat_header {
+            second = format!("{}\n{second}", lines[0]);
+        }
+        let s = state.to_str().unwrap();
+        let a = watch(&["--state", s], &first);
+        assert!(a.status.success(), "{}", text(&a.stderr));
+        assert!(state.exists());
+        let b = watch(&["--state", s], &second);
+        assert!(b.status.success(), "{}", text(&b.stderr));
+        let mut got = parse_csv(&text(&a.stdout));
+        got.extend(parse_csv(&text(&b.stdout)));
+        assert_eq!(got, want, "cut after bar {cut}");
+    }
+}
+
+#[test]
+fn watch_state_of_another_set_is_refused_and_bad_lines_are_skipped() {
+    let dir = scratch("watch-refuse");
+    let state = dir.join("state.json");
+    let _ = std::fs::remove_file(&state);
+    let s = state.to_str().unwrap();
+    let head: String = GOOG.lines().take(50).collect::<Vec<_>>().join("\n") + "\n";
+    let a = watch(&["--state", s, "--trigger", "up=close > sma(5)"], &head);
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    let b = watch(&["--state", s, "--trigger", "up=close > sma(6)"], "");
+    assert_eq!(b.status.code(), Some(2), "{}", text(&b.stderr));
+    assert!(text(&b.stderr).contains("state"), "{}", text(&b.stderr));
+
+    // A bar with high < low, a bar out of time order and a non-number are
+    // reported with their line and skipped; the feed goes on.
+    let feed = ",Open,High,Low,Close,Volume\n\
+        2004-08-19,100,104,96,100,1\n\
+        2004-08-20,100,90,96,100,1\n\
+        2004-08-18,100,104,96,100,1\n\
+        2004-08-23,100,104,96,abc,1\n\
+        2004-08-24,100,104,96,101,1\n";
+    let c = watch(&["--trigger", "up=close > 100.5", "--format", "json"], feed);
+    assert!(c.status.success(), "{}", text(&c.stderr));
+    let err = text(&c.stderr);
+    for line in ["line 3", "line 4", "line 5"] {
+        assert!(err.contains(line), "{err}");
+    }
+    let events: Vec<serde_json::Value> = text(&c.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["trigger"], "up");
+    assert_eq!(events[0]["bar"], 1);
+}

@@ -5,6 +5,7 @@ mod chart;
 mod compute;
 mod input;
 mod scan;
+mod watch;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -80,6 +81,34 @@ enum Command {
         /// A previous JSON report to compare against (ratios).
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+    },
+    /// Read CSV bars from standard input one line at a time (a live feed,
+    /// e.g. `tail -f bars.csv | ta-kernels watch ...`) and print each event
+    /// the moment its bar arrives.
+    ///
+    /// Feeding a file gives exactly the events `scan` gives on it. With
+    /// --state, the engine's state is saved on end of input or Ctrl-C and
+    /// the next run resumes from it.
+    Watch {
+        /// A trigger, `NAME=EXPR` (repeatable).
+        #[arg(long = "trigger", short, value_name = "NAME=EXPR")]
+        triggers: Vec<String>,
+        /// A TOML file of triggers: `NAME = "EXPR"` per line (or trees).
+        #[arg(long = "triggers", value_name = "FILE.toml")]
+        triggers_file: Option<PathBuf>,
+        /// Save the engine's state here on exit and resume from it on start.
+        #[arg(long, value_name = "FILE.json")]
+        state: Option<PathBuf>,
+        /// A CSV file of earlier bars to warm up from (no events printed);
+        /// ignored when resuming from --state.
+        #[arg(long, value_name = "FILE.csv")]
+        history: Option<PathBuf>,
+        /// Map a column to another header, e.g. `close=Adj Close` (repeatable).
+        #[arg(long = "column", value_name = "NAME=HEADER")]
+        columns: Vec<String>,
+        /// Output format of the events.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
     },
 }
 
@@ -194,6 +223,21 @@ pub fn main() -> ExitCode {
             json,
             baseline,
         } => bench::run(&sizes, json.as_deref(), baseline.as_deref()),
+        Command::Watch {
+            triggers,
+            triggers_file,
+            state,
+            history,
+            columns,
+            format,
+        } => watch::run(&watch::Options {
+            triggers: &triggers,
+            triggers_file: triggers_file.as_deref(),
+            state: state.as_deref(),
+            history: history.as_deref(),
+            overrides: &columns,
+            json: format == Format::Json,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,7 +22,7 @@ bollinger_breakout_down = close crosses_below bbands(20, 2, 2).lower
 
 /// The trigger set from `--trigger` flags and a `--triggers` file (the
 /// default set when both are absent).
-fn trigger_set(flags: &[String], file: Option<&Path>) -> Result<TriggerSet, CliError> {
+pub(crate) fn trigger_set(flags: &[String], file: Option<&Path>) -> Result<TriggerSet, CliError> {
     let mut set = TriggerSet::new();
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)
