@@ -777,10 +777,36 @@ impl Plan {
         if !matches!(series, Series::Indicator(_)) {
             return Ok(None);
         }
-        let text = series.to_string();
-        // Unsplit, so the root stays one indicator step with its own key.
-        let plan = Plan::build(&TriggerSet::new(), &[(text, series.clone())], false);
-        let out = plan.series[0].out;
+        // Compiled directly (no text unless a column is missing: printing
+        // the expression costs as much as a short computation).
+        let columns = series.columns();
+        if let Some(&c) = columns.iter().find(|&&c| bars.column(c).is_none()) {
+            let text = series.to_string();
+            return Err(Error::MissingColumn {
+                column: c.name(),
+                trigger: text.clone(),
+                span: column_span(&text, c),
+                expression: text,
+            });
+        }
+        let mut c = Compiler {
+            steps: Vec::new(),
+            keys: HashMap::new(),
+            // Unsplit, so the root stays one indicator step with its key.
+            split: false,
+        };
+        let out = c.series(series);
+        let plan = Plan {
+            steps: c.steps,
+            triggers: Vec::new(),
+            series: vec![PlannedSeries {
+                name: String::new(),
+                text: String::new(),
+                out,
+                columns,
+            }],
+            keys: OnceLock::new(),
+        };
         let (values, _) = plan.run(bars, scratch, Some(source))?;
         let mut result = None;
         for (i, v) in values.into_iter().enumerate() {
