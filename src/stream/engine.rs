@@ -288,14 +288,27 @@ struct Node {
     slot: usize,
 }
 
-/// A trigger set evaluated bar by bar; see the [module docs](self).
+/// A trigger set evaluated bar by bar.
 ///
-/// Guarantee: pushing bars one by one fires, at every bar, the triggers
-/// the batch [`TriggerSet::evaluate`] marks at that bar on the whole
-/// history, except at a comparison whose two sides differ by less than
-/// the indicators' stated tolerance (see [`crate::stream`]); with the
-/// recursive and extreme indicators only (which are bit-identical to the
-/// scalar batch backend), exactly.
+/// The set is compiled as the batch [`Plan`](crate::trigger::Plan) is:
+/// each distinct indicator and sub-expression is one node with one state
+/// (VAR, STDDEV and BBANDS of one input and period also share their mean
+/// and variance), updated once per bar in children-first order. Per bar
+/// every node follows the batch semantics: comparisons are false on NaN;
+/// `a crosses_above b` is `a > b` now and `a <= b` at the previous bar
+/// (never at bar 0); `held(c, n)` needs `c` on each of the last `n` bars,
+/// `within(c, n)` on any of them; `prev(a, n)` is NaN for the first `n`
+/// bars. A push costs one pass over the nodes (O(1) amortized per node).
+///
+/// Guarantee: pushing bars one by one (or warming up on them) fires, at
+/// every bar, exactly the triggers the batch semantics give on the
+/// streamed indicator values (tested against the naive interpreter,
+/// near-ties within 1e-12 relative excepted), and so the triggers of
+/// [`TriggerSet::evaluate`] wherever the streamed and batch indicator
+/// values (equal within the tolerances of [`crate::stream`]; bit for bit
+/// for the recursive ones on the scalar backend) lead to the same truth.
+/// They can differ where arithmetic above an indicator cancels (e.g. the
+/// MACD of a constant series, which is rounding noise in both).
 #[derive(Clone, Debug)]
 pub struct StreamEngine {
     nodes: Vec<Node>,
