@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use super::recursive::{Atr, Ema, Macd, Rsi, Trange};
 use super::snapshot::{SNAPSHOT_VERSION, Snapshot, StateReader};
-use super::window::{Bbands, Max, Min, Sma, Stddev, Stoch, Var, Wma};
+use super::window::{Bbands, Max, Min, Sma, Stddev, Stoch, Var, Wma, bands_of, stddev_one};
 use super::{Hlc, Stream, StreamError};
 use crate::CmpOp;
 use crate::error::{Error, Result};
@@ -132,6 +132,9 @@ enum Key {
     Not(usize),
     Held(usize, usize),
     Within(usize, usize),
+    Bands(u64, u64, usize, usize),
+    Std(u64, usize),
+    VarFin(usize),
 }
 
 /// An indicator state.
@@ -144,6 +147,9 @@ enum Ind {
     Max(Max),
     Min(Min),
     Var(Var),
+    /// The variance before non-finite results become NaN, shared by VAR,
+    /// STDDEV and BBANDS of one input and period.
+    VarRaw(Var),
     Stddev(Stddev),
     Macd(Macd),
     Bbands(Bbands),
@@ -162,6 +168,7 @@ macro_rules! each_ind {
             Ind::Max($s) => $e,
             Ind::Min($s) => $e,
             Ind::Var($s) => $e,
+            Ind::VarRaw($s) => $e,
             Ind::Stddev($s) => $e,
             Ind::Macd($s) => $e,
             Ind::Bbands($s) => $e,
@@ -198,6 +205,7 @@ impl Ind {
             Ind::Max(s) => out[0] = go!(s, x),
             Ind::Min(s) => out[0] = go!(s, x),
             Ind::Var(s) => out[0] = go!(s, x),
+            Ind::VarRaw(s) => out[0] = if commit { s.push_raw(x) } else { s.peek_raw(x) },
             Ind::Stddev(s) => out[0] = go!(s, x),
             Ind::Atr(s) => out[0] = go!(s, bar.hlc()),
             Ind::Trange(s) => out[0] = go!(s, bar.hlc()),
@@ -257,6 +265,20 @@ enum Op {
         n: u64,
         age: u64,
     },
+    /// Bollinger Bands from a mean slot and a raw variance slot.
+    Bands {
+        m: usize,
+        v: usize,
+        up: f64,
+        dn: f64,
+    },
+    /// `σ·k` from a raw variance slot.
+    Std {
+        v: usize,
+        k: f64,
+    },
+    /// The variance from a raw variance slot.
+    VarFin(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -266,14 +288,27 @@ struct Node {
     slot: usize,
 }
 
-/// A trigger set evaluated bar by bar; see the [module docs](self).
+/// A trigger set evaluated bar by bar.
 ///
-/// Guarantee: pushing bars one by one fires, at every bar, the triggers
-/// the batch [`TriggerSet::evaluate`] marks at that bar on the whole
-/// history, except at a comparison whose two sides differ by less than
-/// the indicators' stated tolerance (see [`crate::stream`]); with the
-/// recursive and extreme indicators only (which are bit-identical to the
-/// scalar batch backend), exactly.
+/// The set is compiled as the batch [`Plan`](crate::trigger::Plan) is:
+/// each distinct indicator and sub-expression is one node with one state
+/// (VAR, STDDEV and BBANDS of one input and period also share their mean
+/// and variance), updated once per bar in children-first order. Per bar
+/// every node follows the batch semantics: comparisons are false on NaN;
+/// `a crosses_above b` is `a > b` now and `a <= b` at the previous bar
+/// (never at bar 0); `held(c, n)` needs `c` on each of the last `n` bars,
+/// `within(c, n)` on any of them; `prev(a, n)` is NaN for the first `n`
+/// bars. A push costs one pass over the nodes (O(1) amortized per node).
+///
+/// Guarantee: pushing bars one by one (or warming up on them) fires, at
+/// every bar, exactly the triggers the batch semantics give on the
+/// streamed indicator values (tested against the naive interpreter,
+/// near-ties within 1e-12 relative excepted), and so the triggers of
+/// [`TriggerSet::evaluate`] wherever the streamed and batch indicator
+/// values (equal within the tolerances of [`crate::stream`]; bit for bit
+/// for the recursive ones on the scalar backend) lead to the same truth.
+/// They can differ where arithmetic above an indicator cancels (e.g. the
+/// MACD of a constant series, which is rounding noise in both).
 #[derive(Clone, Debug)]
 pub struct StreamEngine {
     nodes: Vec<Node>,
@@ -356,6 +391,9 @@ impl Compiler {
                 self.slot(id)
             }
             Series::Indicator(ind) => {
+                if let Some(slot) = self.shared_window(ind)? {
+                    return Ok(slot);
+                }
                 let input = match ind.input() {
                     Some(i) => Some(self.series(i)?),
                     None => None,
@@ -369,6 +407,81 @@ impl Compiler {
                 self.slot(id) + field
             }
         })
+    }
+
+    /// VAR, STDDEV and BBANDS as finishing nodes over shared mean and raw
+    /// variance states (`sma(20)`, `stddev(20)` and `bbands(20, 2, 2)` of
+    /// one input keep one window sum and one variance); `None` for other
+    /// indicators.
+    fn shared_window(&mut self, ind: &Indicator) -> Result<Option<usize>> {
+        let (input, period) = match ind {
+            Indicator::Var { input, period }
+            | Indicator::Stddev { input, period, .. }
+            | Indicator::Bbands { input, period, .. } => (input, *period),
+            _ => return Ok(None),
+        };
+        // Parameters checked as the batch functions do.
+        match *ind {
+            Indicator::Var { period, .. } => drop(Var::new(period)?),
+            Indicator::Stddev { period, nbdev, .. } => drop(Stddev::new(period, nbdev)?),
+            Indicator::Bbands {
+                period,
+                nbdev_up,
+                nbdev_dn,
+                ..
+            } => drop(Bbands::new(period, nbdev_up, nbdev_dn)?),
+            _ => {}
+        }
+        let x = self.series(input)?;
+        let raw = self.add(Key::Ind("var_raw", p3(period, 0, 0), Some(x)), || {
+            Ok((Op::Ind(Some(x), Ind::VarRaw(Var::new(period)?)), 1, false))
+        })?;
+        let v = self.slot(raw);
+        let one = |op| Ok((op, 1, false));
+        let slot = match *ind {
+            Indicator::Var { .. } => {
+                let id = self.add(Key::VarFin(v), || one(Op::VarFin(v)))?;
+                self.slot(id)
+            }
+            Indicator::Stddev { nbdev, .. } => {
+                let id = self.add(Key::Std(nbdev.to_bits(), v), || {
+                    one(Op::Std { v, k: nbdev })
+                })?;
+                self.slot(id)
+            }
+            Indicator::Bbands {
+                nbdev_up,
+                nbdev_dn,
+                field,
+                ..
+            } => {
+                let mean = self.add(Key::Ind("sma", p3(period, 0, 0), Some(x)), || {
+                    Ok((Op::Ind(Some(x), Ind::Sma(Sma::new(period)?)), 1, false))
+                })?;
+                let m = self.slot(mean);
+                let key = Key::Bands(nbdev_up.to_bits(), nbdev_dn.to_bits(), m, v);
+                let id = self.add(key, || {
+                    Ok((
+                        Op::Bands {
+                            m,
+                            v,
+                            up: nbdev_up,
+                            dn: nbdev_dn,
+                        },
+                        3,
+                        false,
+                    ))
+                })?;
+                self.slot(id)
+                    + match field {
+                        BandsField::Upper => 0,
+                        BandsField::Middle => 1,
+                        BandsField::Lower => 2,
+                    }
+            }
+            _ => unreachable!("matched above"),
+        };
+        Ok(Some(slot))
     }
 
     fn cond(&mut self, c: &Cond) -> Result<usize> {
@@ -823,6 +936,15 @@ impl StreamEngine {
                     let x = input.map_or(f64::NAN, |i| vals[i]);
                     let w = st.outputs();
                     st.step(commit, x, bar, &mut vals[s..s + w]);
+                }
+                Op::Bands { m, v, up, dn } => {
+                    let b = bands_of(vals[*m], vals[*v], *up, *dn);
+                    vals[s..s + 3].copy_from_slice(&[b.upper, b.middle, b.lower]);
+                }
+                Op::Std { v, k } => vals[s] = stddev_one(vals[*v], *k),
+                Op::VarFin(v) => {
+                    let x = vals[*v];
+                    vals[s] = if x.is_finite() { x } else { f64::NAN };
                 }
                 Op::Compare(op, a, b) => bits[s] = holds(*op, vals[*a], vals[*b]),
                 Op::Cross { dir, a, b, prev } => {

@@ -397,8 +397,9 @@ impl Var {
         }
     }
 
+    /// [`Stream::push`] without replacing a non-finite result by NaN.
     #[inline]
-    fn push_raw(&mut self, x: f64) -> f64 {
+    pub(crate) fn push_raw(&mut self, x: f64) -> f64 {
         (self.rb, self.s1b, self.s2b) = self.sums(x);
         self.cur[self.pos] = x;
         let out = self.value(self.rb, self.s1b, self.s2b);
@@ -423,8 +424,9 @@ impl Var {
         out
     }
 
+    /// [`Stream::peek`] without replacing a non-finite result by NaN.
     #[inline]
-    fn peek_raw(&self, x: f64) -> f64 {
+    pub(crate) fn peek_raw(&self, x: f64) -> f64 {
         let (rb, s1b, s2b) = self.sums(x);
         self.value(rb, s1b, s2b)
     }
@@ -483,7 +485,7 @@ impl Stream for Var {
 /// `σ·k` from a variance (as the batch `stddev_one`): NaN for a non-finite
 /// variance.
 #[inline]
-fn stddev_one(v: f64, k: f64) -> f64 {
+pub(crate) fn stddev_one(v: f64, k: f64) -> f64 {
     let clamped = if v > 0.0 { v } else { 0.0 };
     if v.is_finite() {
         clamped.sqrt() * k
@@ -587,20 +589,26 @@ impl Bbands {
 
     #[inline]
     fn bands(&self, mean: f64, var: f64) -> BandsValue {
-        let m = mean;
-        if m.is_finite() && var.is_finite() {
-            let sd = stddev_one(var, 1.0);
-            BandsValue {
-                upper: m + self.up * sd,
-                middle: m,
-                lower: m - self.dn * sd,
-            }
-        } else {
-            BandsValue {
-                upper: f64::NAN,
-                middle: f64::NAN,
-                lower: f64::NAN,
-            }
+        bands_of(mean, var, self.up, self.dn)
+    }
+}
+
+/// The bands from a window's mean and raw variance (the batch
+/// `bands_one`): NaN lines unless both are finite.
+#[inline]
+pub(crate) fn bands_of(m: f64, var: f64, up: f64, dn: f64) -> BandsValue {
+    if m.is_finite() && var.is_finite() {
+        let sd = stddev_one(var, 1.0);
+        BandsValue {
+            upper: m + up * sd,
+            middle: m,
+            lower: m - dn * sd,
+        }
+    } else {
+        BandsValue {
+            upper: f64::NAN,
+            middle: f64::NAN,
+            lower: f64::NAN,
         }
     }
 }
