@@ -57,7 +57,7 @@ fn timestamp(cell: &str) -> Option<i64> {
     if let Ok(v) = cell.parse::<i64>() {
         return Some(v);
     }
-    let micros = |ts: jiff::Timestamp| i64::try_from(ts.as_microsecond()).ok();
+    let micros = |ts: jiff::Timestamp| Some(ts.as_microsecond());
     if let Ok(ts) = cell.parse::<jiff::Timestamp>() {
         return micros(ts);
     }
