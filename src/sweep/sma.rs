@@ -147,22 +147,91 @@ impl<'a> Dyadic<'a> {
         let o = &mut out[start - b0..];
         let m = o.len();
         let r0 = start - self.lo;
-        let k1 = log2(p);
-        o.copy_from_slice(&self.level(k1)[r0..r0 + m]);
-        let mut off = 1usize << k1;
-        for k in (0..k1).rev() {
+        // The terms, newest block first (the summation order).
+        let mut terms: [&[f64]; 17] = [&[]; 17];
+        let mut t = 0;
+        let mut off = 0usize;
+        for k in (0..=log2(p)).rev() {
             if p >> k & 1 == 1 {
-                let src = &self.level(k)[r0 - off..r0 - off + m];
-                for (v, &s) in o.iter_mut().zip(src) {
-                    *v += s;
-                }
+                terms[t] = &self.level(k)[r0 - off..r0 - off + m];
+                t += 1;
                 off += 1 << k;
             }
         }
         let inv = 1.0 / p as f64;
-        for v in o.iter_mut() {
-            let m = *v * inv;
-            *v = if m.is_finite() { m } else { f64::NAN };
+        // Fused passes of up to four terms (one pass for most periods),
+        // the running sum kept in `o` between passes; the order of the
+        // additions is `((t1 + t2) + t3) + ...` whatever the grouping.
+        let (first, mut rest) = terms[..t].split_at(t.min(4));
+        let last = rest.is_empty();
+        match *first {
+            [a] => fused::<1>(o, None, [a], inv, last),
+            [a, b] => fused::<2>(o, None, [a, b], inv, last),
+            [a, b, c] => fused::<3>(o, None, [a, b, c], inv, last),
+            [a, b, c, d] => fused::<4>(o, None, [a, b, c, d], inv, last),
+            _ => {}
+        }
+        while !rest.is_empty() {
+            let (now, later) = rest.split_at(rest.len().min(3));
+            rest = later;
+            let last = rest.is_empty();
+            match *now {
+                [a] => fused::<1>(o, Some(()), [a], inv, last),
+                [a, b] => fused::<2>(o, Some(()), [a, b], inv, last),
+                [a, b, c] => fused::<3>(o, Some(()), [a, b, c], inv, last),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `o[i] = (((o[i]) + s[0][i]) + s[1][i]) + ...` (or starting from
+/// `s[0][i]` when `acc` is `None`); if `last`, the sum is then multiplied by
+/// `inv` and a non-finite result replaced by NaN.
+#[inline(always)]
+fn fused<const T: usize>(o: &mut [f64], acc: Option<()>, s: [&[f64]; T], inv: f64, last: bool) {
+    let m = o.len();
+    let s = s.map(|v| &v[..m]);
+    let finish = |v: f64| {
+        let r = v * inv;
+        if r.is_finite() { r } else { f64::NAN }
+    };
+    match (acc.is_some(), last) {
+        (false, true) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = s[0][i];
+                for src in &s[1..] {
+                    a += src[i];
+                }
+                *v = finish(a);
+            }
+        }
+        (false, false) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = s[0][i];
+                for src in &s[1..] {
+                    a += src[i];
+                }
+                *v = a;
+            }
+        }
+        (true, true) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = *v;
+                for src in &s {
+                    a += src[i];
+                }
+                *v = finish(a);
+            }
+        }
+        (true, false) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = *v;
+                for src in &s {
+                    a += src[i];
+                }
+                *v = a;
+            }
         }
     }
 }
