@@ -16,8 +16,9 @@
 //! The levels `S_1 ..= S_L` (`L = ⌊log₂ max p⌋`) are shared by every
 //! period: one addition per level per bar, then `popcount(p) − 1`
 //! additions and one product per output. The work goes block by block of
-//! bars: for bars `b0..b1` the levels are (re)computed on
-//! `b0 − (max p − 1) .. b1`, so the working set is `L·(max p + block)`
+//! bars: for bars `b0..b1` the levels of the new bars are computed and
+//! those of the `max p − 1` bars before are kept (one addition per level
+//! per bar in all), so the working set is at most `2·L·(max p + block)`
 //! values whatever the series' length, and every output is a pure function
 //! of its own window (the blocking does not change a single bit).
 //!
@@ -53,8 +54,8 @@ use crate::error::{Result, check_len, check_period};
 
 use super::check_periods;
 
-/// Bars per block of [`sma_sweep_into`] (the levels are recomputed on the
-/// `max p − 1` bars before each block, so the block is at least that long).
+/// Bars per block of [`sma_sweep_into`] (at least `max p`, rounded up to
+/// 64).
 const BLOCK: usize = 1024;
 
 /// The level sums of one block of bars.
@@ -72,6 +73,8 @@ pub(crate) struct Dyadic<'a> {
     lo: usize,
     /// Relative length of the current block (`b1 − lo`).
     len: usize,
+    /// Absolute end of the bars whose level sums are computed.
+    done: usize,
 }
 
 /// `⌊log₂ p⌋` for `p >= 1`.
@@ -85,7 +88,9 @@ impl<'a> Dyadic<'a> {
     pub(crate) fn new(x: &'a [f64], max_p: usize, block: usize) -> Self {
         let hist = max_p - 1;
         let top = log2(max_p);
-        let cap = hist + block;
+        // Room for two windows' worth, so the kept history is shifted to
+        // the front only once every `(hist + block) / block` blocks.
+        let cap = 2 * (hist + block);
         Dyadic {
             x,
             hist,
@@ -94,6 +99,7 @@ impl<'a> Dyadic<'a> {
             lev: vec![0.0; top * cap],
             lo: 0,
             len: 0,
+            done: 0,
         }
     }
 
@@ -107,18 +113,40 @@ impl<'a> Dyadic<'a> {
         }
     }
 
-    /// Computes the levels for bars `b0..b1` (`b1 − b0 <= block`).
+    /// Computes the levels for bars `b0..b1` (`b1 − b0 <= block`). When
+    /// the block follows the previous one (`b0` = its `b1`), the levels
+    /// already computed are kept (shifted to the front of the buffers when
+    /// they are full) and only the new bars' are computed: the cost is
+    /// one addition per level per bar however long the periods are. The
+    /// values do not depend on this (each is the same tree of additions).
     #[inline(always)]
     pub(crate) fn prepare(&mut self, b0: usize, b1: usize) {
-        self.lo = b0.saturating_sub(self.hist);
+        let from = if b0 != self.done || self.len == 0 {
+            self.lo = b0.saturating_sub(self.hist);
+            self.lo
+        } else {
+            if b1 - self.lo > self.cap {
+                let lo = b0.saturating_sub(self.hist);
+                let (d, keep) = (lo - self.lo, self.done - lo);
+                for k in 0..self.top {
+                    let l = &mut self.lev[k * self.cap..][..self.cap];
+                    l.copy_within(d..d + keep, 0);
+                }
+                self.lo = lo;
+            }
+            self.done
+        };
         self.len = b1 - self.lo;
+        self.done = b1;
         debug_assert!(self.len <= self.cap);
         let len = self.len;
+        let from = from - self.lo;
         let x = &self.x[self.lo..b1];
         for k in 1..=self.top {
             let h = 1usize << (k - 1);
-            if h >= len {
-                break;
+            let start = from.max(h);
+            if start >= len {
+                continue;
             }
             let (prev_all, cur_all) = self.lev.split_at_mut((k - 1) * self.cap);
             let prev: &[f64] = if k == 1 {
@@ -126,8 +154,9 @@ impl<'a> Dyadic<'a> {
             } else {
                 &prev_all[(k - 2) * self.cap..][..len]
             };
-            let cur = &mut cur_all[h..len];
-            for ((c, &old), &new) in cur.iter_mut().zip(&prev[..len - h]).zip(&prev[h..len]) {
+            let cur = &mut cur_all[start..len];
+            let (olds, news) = (&prev[start - h..len - h], &prev[start..len]);
+            for ((c, &old), &new) in cur.iter_mut().zip(olds).zip(news) {
                 *c = old + new;
             }
         }
@@ -147,22 +176,91 @@ impl<'a> Dyadic<'a> {
         let o = &mut out[start - b0..];
         let m = o.len();
         let r0 = start - self.lo;
-        let k1 = log2(p);
-        o.copy_from_slice(&self.level(k1)[r0..r0 + m]);
-        let mut off = 1usize << k1;
-        for k in (0..k1).rev() {
+        // The terms, newest block first (the summation order).
+        let mut terms: [&[f64]; 17] = [&[]; 17];
+        let mut t = 0;
+        let mut off = 0usize;
+        for k in (0..=log2(p)).rev() {
             if p >> k & 1 == 1 {
-                let src = &self.level(k)[r0 - off..r0 - off + m];
-                for (v, &s) in o.iter_mut().zip(src) {
-                    *v += s;
-                }
+                terms[t] = &self.level(k)[r0 - off..r0 - off + m];
+                t += 1;
                 off += 1 << k;
             }
         }
         let inv = 1.0 / p as f64;
-        for v in o.iter_mut() {
-            let m = *v * inv;
-            *v = if m.is_finite() { m } else { f64::NAN };
+        // Fused passes of up to four terms (one pass for most periods),
+        // the running sum kept in `o` between passes; the order of the
+        // additions is `((t1 + t2) + t3) + ...` whatever the grouping.
+        let (first, mut rest) = terms[..t].split_at(t.min(4));
+        let last = rest.is_empty();
+        match *first {
+            [a] => fused::<1>(o, None, [a], inv, last),
+            [a, b] => fused::<2>(o, None, [a, b], inv, last),
+            [a, b, c] => fused::<3>(o, None, [a, b, c], inv, last),
+            [a, b, c, d] => fused::<4>(o, None, [a, b, c, d], inv, last),
+            _ => {}
+        }
+        while !rest.is_empty() {
+            let (now, later) = rest.split_at(rest.len().min(3));
+            rest = later;
+            let last = rest.is_empty();
+            match *now {
+                [a] => fused::<1>(o, Some(()), [a], inv, last),
+                [a, b] => fused::<2>(o, Some(()), [a, b], inv, last),
+                [a, b, c] => fused::<3>(o, Some(()), [a, b, c], inv, last),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `o[i] = (((o[i]) + s[0][i]) + s[1][i]) + ...` (or starting from
+/// `s[0][i]` when `acc` is `None`); if `last`, the sum is then multiplied by
+/// `inv` and a non-finite result replaced by NaN.
+#[inline(always)]
+fn fused<const T: usize>(o: &mut [f64], acc: Option<()>, s: [&[f64]; T], inv: f64, last: bool) {
+    let m = o.len();
+    let s = s.map(|v| &v[..m]);
+    let finish = |v: f64| {
+        let r = v * inv;
+        if r.is_finite() { r } else { f64::NAN }
+    };
+    match (acc.is_some(), last) {
+        (false, true) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = s[0][i];
+                for src in &s[1..] {
+                    a += src[i];
+                }
+                *v = finish(a);
+            }
+        }
+        (false, false) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = s[0][i];
+                for src in &s[1..] {
+                    a += src[i];
+                }
+                *v = a;
+            }
+        }
+        (true, true) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = *v;
+                for src in &s {
+                    a += src[i];
+                }
+                *v = finish(a);
+            }
+        }
+        (true, false) => {
+            for (i, v) in o.iter_mut().enumerate() {
+                let mut a = *v;
+                for src in &s {
+                    a += src[i];
+                }
+                *v = a;
+            }
         }
     }
 }
