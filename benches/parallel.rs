@@ -87,6 +87,22 @@ fn many(c: &mut Criterion) {
             b.iter(|| p.install(|| black_box(five(black_box(&closes), black_box(&bars)))))
         });
     }
+    // The same five indicators as one trigger plan over every symbol
+    // (evaluate_many: one Scratch per job, so buffers are reused and the
+    // run does not pay page faults for fresh outputs).
+    let set = ta_kernels::trigger::TriggerSet::parse(
+        "a = sma(20) > ema(20) and rsi(14) < 30 or close > bbands(20, 2, 2).upper or atr(14) > 1",
+    )
+    .unwrap();
+    let plan = set.plan().unwrap();
+    for threads in [1usize, 2] {
+        let p = pool(threads);
+        g.bench_function(BenchmarkId::new("plan_threads", threads), |b| {
+            b.iter(|| {
+                p.install(|| black_box(parallel::evaluate_many(&plan, black_box(&bars)).unwrap()))
+            })
+        });
+    }
     g.finish();
 }
 

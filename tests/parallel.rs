@@ -4,6 +4,7 @@
 
 mod common;
 
+#[cfg(feature = "rayon")]
 use std::sync::OnceLock;
 
 use common::inputs::{ALL_KINDS, Rng, series, sprinkle_non_finite};
@@ -30,7 +31,14 @@ fn pools() -> &'static [rayon::ThreadPool] {
     })
 }
 
+/// `f` under `backend` (without the `rayon` feature: serially, once).
+#[cfg(not(feature = "rayon"))]
+fn on_pools<R>(backend: Backend, f: impl Fn() -> R) -> R {
+    with_backend(backend, f).unwrap()
+}
+
 /// `f` under `backend` on every pool; every result must be the same.
+#[cfg(feature = "rayon")]
 fn on_pools<R: std::fmt::Debug + Send>(backend: Backend, f: impl Fn() -> R + Sync + Send) -> R {
     let mut results: Vec<R> = pools()
         .iter()

@@ -7,7 +7,9 @@
 //! work is cut into pieces that do not depend on the number of threads, and
 //! each piece runs the same serial code. The kernels' backend is the one
 //! active on the calling thread ([`crate::Backend::active`], including a
-//! [`crate::with_backend`] override), passed on to every worker.
+//! [`crate::with_backend`] override), passed on to every worker. (Inside
+//! `pool.install(..)` the calling thread is a worker of that pool: set the
+//! override inside the closure, `pool.install(|| with_backend(b, || ..))`.)
 //!
 //! # Many series ([`many`])
 //!
