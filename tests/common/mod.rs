@@ -11,5 +11,6 @@ pub mod naive_sum;
 pub mod naive_trigger;
 pub mod naive_var;
 pub mod naive_window;
+pub mod ohlcv;
 pub mod talib;
 pub mod trees;
