@@ -359,3 +359,58 @@ fn shared_variance_and_mean_give_the_functions_bits() {
         }
     }
 }
+
+/// Comparisons and crossings next to each other in a plan run together
+/// block by block of bars; crossings exactly at the block starts (every
+/// 2048 bars) and one bar either side are found, and every mask equals the
+/// trigger evaluated alone and the kernels called directly.
+#[test]
+fn grouped_masks_find_crossings_at_block_starts() {
+    let n = 9000;
+    let mut a: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 * 0.1).collect();
+    let b: Vec<f64> = vec![0.65; n];
+    // A crossing at each block start, and one bar before and after one.
+    let planted = [2048usize, 4095, 6145, 8192];
+    for &at in &planted {
+        a[at - 1] = 0.0;
+        a[at] = 1.0;
+    }
+    a[4096 - 3] = f64::NAN;
+    let text = "up = close crosses_above open
+                down = close crosses_below open
+                hi = close > open
+                lo = close <= 0.3
+                up_c = close crosses_above 0.65
+                down_c = 0.65 crosses_above close";
+    let set = TriggerSet::parse(text).unwrap();
+    let bars = Bars::new().with(Column::Close, &a).with(Column::Open, &b);
+    for backend in Backend::available() {
+        with_backend(backend, || {
+            let all = set.evaluate(&bars).unwrap();
+            for t in set.triggers() {
+                let alone = TriggerSet::new()
+                    .with(t.name.clone(), t.cond.clone())
+                    .unwrap()
+                    .evaluate(&bars)
+                    .unwrap();
+                assert_eq!(
+                    all.mask(&t.name),
+                    alone.mask(&t.name),
+                    "{backend:?} {}",
+                    t.name
+                );
+            }
+            let up = cross_above(&a, &b).unwrap();
+            assert_eq!(all.mask("up"), Some(&up));
+            assert_eq!(all.mask("up_c"), Some(&up));
+            for &at in &planted {
+                assert!(up.get(at), "{backend:?} bar {at}");
+            }
+            assert_eq!(
+                all.mask("down_c"),
+                Some(&ta_kernels::cross_below(&a, 0.65).unwrap())
+            );
+        })
+        .unwrap();
+    }
+}

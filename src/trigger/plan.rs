@@ -912,21 +912,39 @@ impl Plan {
         }
         let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
         let mut indicators_computed = 0;
-        for (i, step) in self.steps.iter().enumerate() {
-            let shared = match (source, keys.get(i)) {
-                (Some(source), Some(Some(key))) => Some((source, key)),
-                _ => None,
+        let mut i = 0;
+        while i < self.steps.len() {
+            // A run of comparisons and crossings (e.g. `rsi(14) < 30` next to
+            // `rsi(14) > 70`, or a golden and a dead cross) is evaluated
+            // together, block by block of bars, so each input they share is
+            // read from memory once.
+            let mut end = i;
+            while end < self.steps.len()
+                && matches!(self.steps[end], Step::Compare(..) | Step::Cross(..))
+            {
+                end += 1;
+            }
+            let result = if end >= i + 2 {
+                mask_group(&self.steps[i..end], &values, n)
+                    .map(|ms| ms.into_iter().map(Value::Mask).collect())
+            } else {
+                end = i + 1;
+                let shared = match (source, keys.get(i)) {
+                    (Some(source), Some(Some(key))) => Some((source, key)),
+                    _ => None,
+                };
+                self.run_step(
+                    &self.steps[i],
+                    &values,
+                    bars,
+                    n,
+                    scratch,
+                    &mut indicators_computed,
+                    shared,
+                )
+                .map(|v| vec![v])
             };
-            let v = self.run_step(
-                step,
-                &values,
-                bars,
-                n,
-                scratch,
-                &mut indicators_computed,
-                shared,
-            );
-            let v = match v {
+            let computed = match result {
                 Ok(v) => v,
                 Err(e) => {
                     values
@@ -936,14 +954,19 @@ impl Plan {
                     return Err(e);
                 }
             };
-            values[i] = Some(v);
-            for child in children(step) {
-                if last_use[child] == i
-                    && let Some(old) = values[child].take()
-                {
-                    scratch.recycle(old);
+            for (k, v) in (i..end).zip(computed) {
+                values[k] = Some(v);
+            }
+            for k in i..end {
+                for child in children(&self.steps[k]) {
+                    if last_use[child] == k
+                        && let Some(old) = values[child].take()
+                    {
+                        scratch.recycle(old);
+                    }
                 }
             }
+            i = end;
         }
         Ok((values, indicators_computed))
     }
@@ -960,19 +983,7 @@ impl Plan {
         indicators_computed: &mut usize,
         shared: Option<(&dyn IndicatorSource, &IndicatorKey)>,
     ) -> Result<Value<'a>> {
-        let operand = |o: Out| -> Operand<'_> {
-            match values[o.node]
-                .as_ref()
-                .expect("children run before parents")
-            {
-                Value::Series(v) => Operand::Slice(v),
-                Value::Multi(vs) => Operand::Slice(&vs[o.index as usize]),
-                Value::Shared(vs) => Operand::Slice(&vs[o.index as usize]),
-                Value::Borrowed(s) => Operand::Slice(s),
-                Value::Const(c) => Operand::Const(*c),
-                Value::Mask(_) => unreachable!("a series operand is never a mask"),
-            }
-        };
+        let operand = |o: Out| operand_at(values, o);
         let slice = |o: Out| -> &[f64] {
             match operand(o) {
                 Operand::Slice(s) => s,
@@ -1182,37 +1193,122 @@ const fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-fn compare(op: CmpOp, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<BitMask> {
-    let mut out = BitMask::zeros(n);
-    let backend = Backend::active();
-    match (a, b) {
-        (Operand::Slice(x), Operand::Slice(y)) => {
-            cross::compare(backend, x, op, Rhs::Series(y), out.words_mut())?
+/// Bars per block of [`mask_group`]: a multiple of 64 (blocks start on
+/// word boundaries), small enough that a block of every input stays in L1.
+const MASK_BLOCK: usize = 2048;
+
+/// The operand `o` in `values` (a computed series step).
+fn operand_at<'v>(values: &'v [Option<Value<'_>>], o: Out) -> Operand<'v> {
+    match values[o.node]
+        .as_ref()
+        .expect("children run before parents")
+    {
+        Value::Series(v) => Operand::Slice(v),
+        Value::Multi(vs) => Operand::Slice(&vs[o.index as usize]),
+        Value::Shared(vs) => Operand::Slice(&vs[o.index as usize]),
+        Value::Borrowed(s) => Operand::Slice(s),
+        Value::Const(c) => Operand::Const(*c),
+        Value::Mask(_) => unreachable!("a series operand is never a mask"),
+    }
+}
+
+/// The masks of a run of [`Step::Compare`] / [`Step::Cross`] steps,
+/// computed block by block of [`MASK_BLOCK`] bars with the same kernels
+/// (and so the same bits) as one step at a time: each block's first bar
+/// of a crossing, which the kernel sees as a series start, is set from the
+/// bar before it.
+fn mask_group(steps: &[Step], values: &[Option<Value<'_>>], n: usize) -> Result<Vec<BitMask>> {
+    let mut masks: Vec<BitMask> = steps.iter().map(|_| BitMask::zeros(n)).collect();
+    let value = |o: Operand<'_>, i: usize| match o {
+        Operand::Slice(x) => x[i],
+        Operand::Const(c) => c,
+    };
+    fn sub(o: Operand<'_>, s: usize, e: usize) -> Operand<'_> {
+        match o {
+            Operand::Slice(x) => Operand::Slice(&x[s..e]),
+            c => c,
         }
-        (Operand::Slice(x), Operand::Const(c)) => {
-            cross::compare(backend, x, op, Rhs::Value(c), out.words_mut())?
-        }
-        (Operand::Const(c), Operand::Slice(y)) => {
-            cross::compare(backend, y, flip(op), Rhs::Value(c), out.words_mut())?
-        }
-        (Operand::Const(x), Operand::Const(y)) => {
-            let holds = match op {
-                CmpOp::Gt => x > y,
-                CmpOp::Ge => x >= y,
-                CmpOp::Lt => x < y,
-                CmpOp::Le => x <= y,
-            };
-            if holds {
-                out = BitMask::ones(n);
+    }
+    for s in (0..n).step_by(MASK_BLOCK) {
+        let e = (s + MASK_BLOCK).min(n);
+        let range = s / 64..words_for(e);
+        for (step, mask) in steps.iter().zip(&mut masks) {
+            let words = &mut mask.words_mut()[range.clone()];
+            match *step {
+                Step::Compare(op, a, b) => {
+                    let (a, b) = (operand_at(values, a), operand_at(values, b));
+                    compare_words(op, sub(a, s, e), sub(b, s, e), e - s, words)?;
+                }
+                Step::Cross(dir, a, b) => {
+                    let (a, b) = (operand_at(values, a), operand_at(values, b));
+                    crossing_words(dir, sub(a, s, e), sub(b, s, e), words)?;
+                    if s > 0 {
+                        let (now, before) = match dir {
+                            CrossDir::Above => (CmpOp::Gt, CmpOp::Le),
+                            CrossDir::Below => (CmpOp::Lt, CmpOp::Ge),
+                        };
+                        let fires = now.eval(value(a, s), value(b, s))
+                            && before.eval(value(a, s - 1), value(b, s - 1));
+                        words[0] |= u64::from(fires);
+                    }
+                }
+                _ => unreachable!("a mask group holds comparisons and crossings"),
             }
         }
     }
-    debug_assert_eq!(out.words().len(), words_for(n));
+    Ok(masks)
+}
+
+fn compare(op: CmpOp, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<BitMask> {
+    let mut out = BitMask::zeros(n);
+    compare_words(op, a, b, n, out.words_mut())?;
     Ok(out)
+}
+
+/// `a op b` for the `len` bars of `a`/`b` into `out` (`words_for(len)`
+/// words, tail bits left zero).
+fn compare_words(
+    op: CmpOp,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    len: usize,
+    out: &mut [u64],
+) -> Result<()> {
+    let backend = Backend::active();
+    match (a, b) {
+        (Operand::Slice(x), Operand::Slice(y)) => {
+            cross::compare(backend, x, op, Rhs::Series(y), out)?
+        }
+        (Operand::Slice(x), Operand::Const(c)) => {
+            cross::compare(backend, x, op, Rhs::Value(c), out)?
+        }
+        (Operand::Const(c), Operand::Slice(y)) => {
+            cross::compare(backend, y, flip(op), Rhs::Value(c), out)?
+        }
+        (Operand::Const(x), Operand::Const(y)) => {
+            if op.eval(x, y) {
+                out.fill(!0);
+                if !len.is_multiple_of(64)
+                    && let Some(last) = out.last_mut()
+                {
+                    *last = (1u64 << (len % 64)) - 1;
+                }
+            }
+        }
+    }
+    debug_assert_eq!(out.len(), words_for(len));
+    Ok(())
 }
 
 fn crossing(dir: CrossDir, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<BitMask> {
     let mut out = BitMask::zeros(n);
+    crossing_words(dir, a, b, out.words_mut())?;
+    Ok(out)
+}
+
+/// `a crosses b` into `out` (all zero on entry, `words_for(len)` words),
+/// the first bar never firing.
+fn crossing_words(dir: CrossDir, a: Operand<'_>, b: Operand<'_>, out: &mut [u64]) -> Result<()> {
     let backend = Backend::active();
     let run = |dir: CrossDir, x: &[f64], rhs: Rhs<'_>, words: &mut [u64]| match dir {
         CrossDir::Above => cross::cross_above(backend, x, rhs, words),
@@ -1223,16 +1319,14 @@ fn crossing(dir: CrossDir, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<B
         CrossDir::Below => CrossDir::Above,
     };
     match (a, b) {
-        (Operand::Slice(x), Operand::Slice(y)) => run(dir, x, Rhs::Series(y), out.words_mut())?,
-        (Operand::Slice(x), Operand::Const(c)) => run(dir, x, Rhs::Value(c), out.words_mut())?,
+        (Operand::Slice(x), Operand::Slice(y)) => run(dir, x, Rhs::Series(y), out)?,
+        (Operand::Slice(x), Operand::Const(c)) => run(dir, x, Rhs::Value(c), out)?,
         // c crosses above y ⇔ y crosses below c (same NaN behaviour).
-        (Operand::Const(c), Operand::Slice(y)) => {
-            run(other(dir), y, Rhs::Value(c), out.words_mut())?
-        }
+        (Operand::Const(c), Operand::Slice(y)) => run(other(dir), y, Rhs::Value(c), out)?,
         // Two constants never cross.
         (Operand::Const(_), Operand::Const(_)) => {}
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The value of a [`Step::StddevOf`] or [`Step::BandsOf`] step, by the
