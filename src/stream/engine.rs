@@ -670,8 +670,14 @@ impl StreamEngine {
             needs.extend(t.cond.columns().into_iter().map(|col| (col, i)));
             exprs.push(t.cond.to_string());
         }
+        let mut vals = vec![f64::NAN; c.vals];
+        for node in &c.nodes {
+            if let Op::Const(v) = node.op {
+                vals[node.slot] = v;
+            }
+        }
         Ok(StreamEngine {
-            vals: vec![f64::NAN; c.vals],
+            vals,
             bits: vec![false; c.bits],
             nodes: c.nodes,
             triggers,
@@ -1004,15 +1010,16 @@ impl StreamEngine {
             names: Arc::clone(&self.names),
         };
         for (i, &slot) in self.triggers.iter().enumerate() {
-            if self.bits[slot] {
-                if f.len < INLINE_FIRED {
-                    f.inline[f.len] = i;
-                } else {
-                    if f.len == INLINE_FIRED {
-                        f.spill.extend_from_slice(&f.inline);
-                    }
-                    f.spill.push(i);
+            let hit = self.bits[slot];
+            if f.len < INLINE_FIRED {
+                // Branch-free: written always, kept if it fired.
+                f.inline[f.len] = i;
+                f.len += hit as usize;
+            } else if hit {
+                if f.len == INLINE_FIRED {
+                    f.spill.extend_from_slice(&f.inline);
                 }
+                f.spill.push(i);
                 f.len += 1;
             }
         }
@@ -1054,7 +1061,8 @@ fn eval<const COMMIT: bool>(
     let s = node.slot;
     match &mut node.op {
         Op::Column(c) => vals[s] = cols[*c as usize],
-        Op::Const(v) => vals[s] = *v,
+        // Written once by `new`; no other node writes the slot.
+        Op::Const(_) => {}
         Op::Neg(a) => vals[s] = -vals[*a],
         Op::Arith(ArithOp::Add, a, b) => vals[s] = vals[*a] + vals[*b],
         Op::Arith(ArithOp::Sub, a, b) => vals[s] = vals[*a] - vals[*b],
