@@ -843,9 +843,16 @@ impl StreamEngine {
         Ok(self.fired())
     }
 
-    /// Pushes the bars of `history` one after the other (as
-    /// [`push`](Self::push) would, without timestamps): the state is then
-    /// exactly that of pushing them one by one. All bars are checked
+    /// Commits the bars of `history` (as [`push`](Self::push) would,
+    /// without timestamps): the state is then exactly, bit for bit, that
+    /// of pushing them one by one. The bars are run node by node rather
+    /// than bar by bar, and on a fresh engine the nodes whose state
+    /// depends only on recent bars (crosses, `held`/`within`/`prev`, SMA
+    /// and variance windows) run only over the last bars their state and
+    /// their parents need, so warming up costs a fraction of pushing (the
+    /// recursive indicators still run over the whole history, with the
+    /// same code as `push`: the batch kernels would not give the same
+    /// bits on every backend). All bars are checked
     /// first; on an error nothing is committed. Errors: columns of
     /// different lengths; a column a trigger reads is missing
     /// ([`Error::MissingColumn`]); a bar with high below low
