@@ -446,6 +446,83 @@ fn ten_triggers_equal_batch_masks() {
     }
 }
 
+/// Every kind of node whose warm-up starts late on a fresh engine (crosses,
+/// held, within, prev, SMA and the shared variance) next to ones that run
+/// over all bars, nested so that the bars each needs propagate.
+const LATE: &str = "\
+a = held(sma(close, 7) crosses_above sma(close, 13), 1) or within(prev(close, 4) > sma(prev(close, 2), 5), 6)
+b = held(stddev(close, 9) < 0.02 * close, 11) and not within(close crosses_below bbands(close, 9, 2, 1).lower, 3)
+c = prev(sma(close, 3) - ema(close, 5), 7) crosses_above prev(var(close, 4), 2) or held(rsi(close, 6) > 50, 2)
+d = within(wma(close, 4) > max(close, 6), 2) and stoch(5, 3, 2).k > 20 and atr(4) > 0.5 * trange()
+";
+
+/// `warm_up` (node by node, late starts) leaves exactly the state pushing
+/// the same bars one by one leaves, at split points around chunk and
+/// window boundaries, on a fresh engine and after bars already pushed;
+/// the two then fire identically.
+#[test]
+fn warm_up_equals_pushing_at_every_kind_of_split() {
+    for (text, nan_every) in [(TEN, 0), (TEN, 37), (LATE, 0), (LATE, 53)] {
+        let set = TriggerSet::parse(text).unwrap();
+        let cols = ohlcv(700, 5, nan_every);
+        for split in [0, 1, 2, 6, 7, 13, 14, 19, 20, 21, 39, 40, 41, 100, 517, 600] {
+            for pre in [0, 1, 5] {
+                if pre > split {
+                    continue;
+                }
+                let mut pushed = StreamEngine::new(&set).unwrap();
+                let mut warm = StreamEngine::new(&set).unwrap();
+                for i in 0..split {
+                    pushed.push(&bar_at(&cols, i)).unwrap();
+                }
+                for i in 0..pre {
+                    warm.push(&bar_at(&cols, i)).unwrap();
+                }
+                let hist: [Vec<f64>; 5] = std::array::from_fn(|c| cols[c][pre..split].to_vec());
+                warm.warm_up(&bars(&hist)).unwrap();
+                assert_eq!(warm.bars(), split);
+                assert_eq!(
+                    warm.snapshot(),
+                    pushed.snapshot(),
+                    "split {split} after {pre} pushed, nan_every {nan_every}"
+                );
+                for i in split..(split + 100).min(700) {
+                    let b = bar_at(&cols, i);
+                    assert_eq!(warm.push(&b).unwrap(), pushed.push(&b).unwrap(), "bar {i}");
+                }
+            }
+        }
+    }
+}
+
+/// More fired triggers than `Fired` holds inline: every one is reported,
+/// in set order, with its name; and fewer after.
+#[test]
+fn many_fired_triggers_are_all_reported() {
+    let text: String = (0..13)
+        .map(|i| format!("t{i} = close > {}\n", i as f64))
+        .collect();
+    let set = TriggerSet::parse(&text).unwrap();
+    let mut e = StreamEngine::new(&set).unwrap();
+    for (close, want) in [
+        (100.0, 13),
+        (9.5, 10),
+        (8.5, 9),
+        (7.5, 8),
+        (0.5, 1),
+        (-1.0, 0),
+    ] {
+        let f = e.push(&Bar::new(close, close, close, close, 1.0)).unwrap();
+        let idx: Vec<usize> = (0..want).collect();
+        assert_eq!(f.indices(), &idx[..], "close {close}");
+        assert_eq!(f.len(), want);
+        assert_eq!(f.is_empty(), want == 0);
+        let names: Vec<String> = (0..want).map(|i| format!("t{i}")).collect();
+        assert_eq!(f.names().collect::<Vec<_>>(), names);
+        assert_eq!(f.clone(), f);
+    }
+}
+
 #[test]
 fn bad_bars_are_refused_and_change_nothing() {
     let set = TriggerSet::parse(TEN).unwrap();

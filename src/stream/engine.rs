@@ -66,48 +66,69 @@ impl Bar {
     }
 
     #[inline]
-    fn column(&self, c: Column) -> f64 {
-        match c {
-            Column::Open => self.open,
-            Column::High => self.high,
-            Column::Low => self.low,
-            Column::Close => self.close,
-            Column::Volume => self.volume,
-        }
-    }
-
-    #[inline]
     fn hlc(&self) -> Hlc {
         Hlc::new(self.high, self.low, self.close)
     }
 }
 
+/// Fired triggers held inline (no allocation per bar up to this many).
+const INLINE_FIRED: usize = 8;
+
 /// The triggers that fired at one bar, in set order.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Up to eight fired triggers are held inline, so a bar allocates nothing
+/// in the common case (the names are shared with the engine).
+#[derive(Clone)]
 pub struct Fired {
-    indices: Vec<usize>,
+    len: usize,
+    inline: [usize; INLINE_FIRED],
+    /// All the indices when more than [`INLINE_FIRED`] fired (else empty,
+    /// which does not allocate).
+    spill: Vec<usize>,
     names: Arc<[String]>,
 }
 
 impl Fired {
     /// The names of the triggers that fired, in set order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.indices.iter().map(|&i| self.names[i].as_str())
+        self.indices().iter().map(|&i| self.names[i].as_str())
     }
 
     /// The positions in the set of the triggers that fired, ascending.
+    #[inline]
     pub fn indices(&self) -> &[usize] {
-        &self.indices
+        if self.len <= INLINE_FIRED {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
     }
 
     /// Whether no trigger fired.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.indices.is_empty()
+        self.len == 0
     }
 
     /// How many triggers fired.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.indices.len()
+        self.len
+    }
+}
+
+impl PartialEq for Fired {
+    fn eq(&self, other: &Self) -> bool {
+        self.indices() == other.indices() && self.names == other.names
+    }
+}
+
+impl core::fmt::Debug for Fired {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Fired")
+            .field("indices", &self.indices())
+            .field("names", &self.names().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -191,7 +212,7 @@ impl Ind {
 
     /// Pushes (or peeks) one bar, writing the lines into `out`.
     #[inline]
-    fn step(&mut self, commit: bool, x: f64, bar: &Bar, out: &mut [f64]) {
+    fn step(&mut self, commit: bool, x: f64, hlc: &Hlc, out: &mut [f64]) {
         macro_rules! go {
             ($s:expr, $v:expr) => {
                 if commit { $s.push($v) } else { $s.peek($v) }
@@ -207,8 +228,8 @@ impl Ind {
             Ind::Var(s) => out[0] = go!(s, x),
             Ind::VarRaw(s) => out[0] = if commit { s.push_raw(x) } else { s.peek_raw(x) },
             Ind::Stddev(s) => out[0] = go!(s, x),
-            Ind::Atr(s) => out[0] = go!(s, bar.hlc()),
-            Ind::Trange(s) => out[0] = go!(s, bar.hlc()),
+            Ind::Atr(s) => out[0] = go!(s, *hlc),
+            Ind::Trange(s) => out[0] = go!(s, *hlc),
             Ind::Macd(s) => {
                 let v = go!(s, x);
                 out[..3].copy_from_slice(&[v.macd, v.signal, v.hist]);
@@ -218,7 +239,7 @@ impl Ind {
                 out[..3].copy_from_slice(&[v.upper, v.middle, v.lower]);
             }
             Ind::Stoch(s) => {
-                let v = go!(s, bar.hlc());
+                let v = go!(s, *hlc);
                 out[..2].copy_from_slice(&[v.k, v.d]);
             }
         }
@@ -627,26 +648,6 @@ fn state(ind: &Indicator) -> Result<Ind> {
     })
 }
 
-#[inline]
-fn holds(op: CmpOp, a: f64, b: f64) -> bool {
-    match op {
-        CmpOp::Gt => a > b,
-        CmpOp::Ge => a >= b,
-        CmpOp::Lt => a < b,
-        CmpOp::Le => a <= b,
-    }
-}
-
-#[inline]
-fn apply(op: ArithOp, a: f64, b: f64) -> f64 {
-    match op {
-        ArithOp::Add => a + b,
-        ArithOp::Sub => a - b,
-        ArithOp::Mul => a * b,
-        ArithOp::Div => a / b,
-    }
-}
-
 impl StreamEngine {
     /// An engine for `set`, before any bar. Errors: an empty set
     /// ([`Error::Trigger`]); an indicator parameter out of range (possible
@@ -669,8 +670,14 @@ impl StreamEngine {
             needs.extend(t.cond.columns().into_iter().map(|col| (col, i)));
             exprs.push(t.cond.to_string());
         }
+        let mut vals = vec![f64::NAN; c.vals];
+        for node in &c.nodes {
+            if let Op::Const(v) = node.op {
+                vals[node.slot] = v;
+            }
+        }
         Ok(StreamEngine {
-            vals: vec![f64::NAN; c.vals],
+            vals,
             bits: vec![false; c.bits],
             nodes: c.nodes,
             triggers,
@@ -819,7 +826,7 @@ impl StreamEngine {
     /// A NaN field follows the batch NaN policy.
     pub fn push(&mut self, bar: &Bar) -> Result<Fired> {
         self.check(bar)?;
-        self.step(bar, true);
+        self.step::<true>(bar);
         self.bars += 1;
         if bar.timestamp.is_some() {
             self.last_ts = bar.timestamp;
@@ -832,13 +839,20 @@ impl StreamEngine {
     /// `update_last` replaces it. Errors: as [`push`](Self::push).
     pub fn update_last(&mut self, bar: &Bar) -> Result<Fired> {
         self.check(bar)?;
-        self.step(bar, false);
+        self.step::<false>(bar);
         Ok(self.fired())
     }
 
-    /// Pushes the bars of `history` one after the other (as
-    /// [`push`](Self::push) would, without timestamps): the state is then
-    /// exactly that of pushing them one by one. All bars are checked
+    /// Commits the bars of `history` (as [`push`](Self::push) would,
+    /// without timestamps): the state is then exactly, bit for bit, that
+    /// of pushing them one by one. The bars are run node by node rather
+    /// than bar by bar, and on a fresh engine the nodes whose state
+    /// depends only on recent bars (crosses, `held`/`within`/`prev`, SMA
+    /// and variance windows) run only over the last bars their state and
+    /// their parents need, so warming up costs a fraction of pushing (the
+    /// recursive indicators still run over the whole history, with the
+    /// same code as `push`: the batch kernels would not give the same
+    /// bits on every backend). All bars are checked
     /// first; on an error nothing is committed. Errors: columns of
     /// different lengths; a column a trigger reads is missing
     /// ([`Error::MissingColumn`]); a bar with high below low
@@ -882,101 +896,332 @@ impl StreamEngine {
                 }));
             }
         }
-        for i in 0..n {
-            self.step(&bar(i), true);
-        }
+        self.fast_forward(n, bar);
         self.bars += n as u64;
         Ok(())
     }
 
-    fn fired(&self) -> Fired {
-        let mut indices = Vec::new();
-        for (i, &slot) in self.triggers.iter().enumerate() {
-            if self.bits[slot] {
-                indices.push(i);
-            }
-        }
-        Fired {
-            indices,
-            names: Arc::clone(&self.names),
-        }
-    }
-
-    /// One pass over the nodes: pushes (`commit`) or peeks every state.
-    #[inline]
-    fn step(&mut self, bar: &Bar, commit: bool) {
+    /// Commits bars `0..n` (given by `bar`) node by node instead of bar by
+    /// bar: each node runs over the bars whose output its parents read,
+    /// with the same code as [`push`](Self::push), so every state ends
+    /// bit for bit where pushing would leave it, at a fraction of the cost
+    /// (one node at a time keeps its branch predicted and its state hot).
+    ///
+    /// On a fresh engine, nodes whose state depends only on recent bars
+    /// start late, from a fresh state: `crosses` one bar before the first
+    /// output needed, `held`/`within`/`prev` of `n` bars `n` bars before
+    /// (their counters and queue saturate within `n` bars), SMA and the
+    /// variance two chunks of `period` bars before (their state is the
+    /// current chunk and the suffix sums of the previous one, chunks
+    /// aligned on bar 0). Recursive and other states run over all bars.
+    fn fast_forward(&mut self, n: usize, bar: impl Fn(usize) -> Bar) {
+        let fresh = self.bars == 0;
         let StreamEngine {
             nodes, vals, bits, ..
         } = self;
-        for node in nodes.iter_mut() {
-            let s = node.slot;
-            match &mut node.op {
-                Op::Column(c) => vals[s] = bar.column(*c),
-                Op::Const(v) => vals[s] = *v,
-                Op::Neg(a) => vals[s] = -vals[*a],
-                Op::Arith(op, a, b) => vals[s] = apply(*op, vals[*a], vals[*b]),
-                Op::Prev(a, n, q) => {
-                    let x = vals[*a];
-                    let v = if *n == 0 {
-                        x
-                    } else if q.len() == *n {
-                        q[0]
+        let m = nodes.len();
+        let mut val_owner = vec![0; vals.len()];
+        let mut bit_owner = vec![0; bits.len()];
+        for (k, node) in nodes.iter().enumerate() {
+            let (cond, w) = shape(&node.op);
+            if cond {
+                bit_owner[node.slot] = k;
+            } else {
+                val_owner[node.slot..node.slot + w].fill(k);
+            }
+        }
+        // The first bar whose output is read (`n`: none), and the first
+        // bar the node runs from.
+        let mut out_from = vec![n; m];
+        let mut run_from = vec![0; m];
+        let mut ins = Vec::new();
+        let mut bins = Vec::new();
+        for k in (0..m).rev() {
+            let f = out_from[k];
+            let r = if !fresh {
+                0
+            } else {
+                match lag(&nodes[k].op) {
+                    Lag::None => f,
+                    Lag::Bars(l) => f.saturating_sub(l),
+                    Lag::Chunks(p) => (f / p * p).saturating_sub(p),
+                    Lag::All => 0,
+                }
+            };
+            run_from[k] = r;
+            inputs(&nodes[k].op, &mut ins, &mut bins);
+            for &sl in &ins {
+                let o = &mut out_from[val_owner[sl]];
+                *o = (*o).min(r);
+            }
+            for &sl in &bins {
+                let o = &mut out_from[bit_owner[sl]];
+                *o = (*o).min(r);
+            }
+        }
+        // Each slot's values over `out_from[owner]..n`.
+        let mut vser: Vec<Vec<f64>> = vec![Vec::new(); vals.len()];
+        let mut bser: Vec<Vec<bool>> = vec![Vec::new(); bits.len()];
+        let nan_cols = [f64::NAN; 5];
+        let nan_hlc = Hlc::new(f64::NAN, f64::NAN, f64::NAN);
+        for k in 0..m {
+            let (start, keep) = (run_from[k], out_from[k]);
+            if start >= n {
+                continue;
+            }
+            inputs(&nodes[k].op, &mut ins, &mut bins);
+            let (cond, w) = shape(&nodes[k].op);
+            let reads_bar = matches!(nodes[k].op, Op::Column(_) | Op::Ind(None, _));
+            let slot = nodes[k].slot;
+            let len = n - keep.min(n);
+            if cond {
+                bser[slot].reserve_exact(len);
+            } else {
+                for v in &mut vser[slot..slot + w] {
+                    v.reserve_exact(len);
+                }
+            }
+            for i in start..n {
+                for &sl in &ins {
+                    vals[sl] = vser[sl][i - out_from[val_owner[sl]]];
+                }
+                for &sl in &bins {
+                    bits[sl] = bser[sl][i - out_from[bit_owner[sl]]];
+                }
+                if reads_bar {
+                    let b = bar(i);
+                    let cols = [b.open, b.high, b.low, b.close, b.volume];
+                    eval::<true>(&mut nodes[k], vals, bits, &cols, &b.hlc());
+                } else {
+                    eval::<true>(&mut nodes[k], vals, bits, &nan_cols, &nan_hlc);
+                }
+                if i >= keep {
+                    if cond {
+                        bser[slot].push(bits[slot]);
                     } else {
-                        f64::NAN
-                    };
-                    vals[s] = v;
-                    if commit && *n > 0 {
-                        if q.len() == *n {
-                            q.pop_front();
+                        for j in 0..w {
+                            vser[slot + j].push(vals[slot + j]);
                         }
-                        q.push_back(x);
-                    }
-                }
-                Op::Ind(input, st) => {
-                    let x = input.map_or(f64::NAN, |i| vals[i]);
-                    let w = st.outputs();
-                    st.step(commit, x, bar, &mut vals[s..s + w]);
-                }
-                Op::Bands { m, v, up, dn } => {
-                    let b = bands_of(vals[*m], vals[*v], *up, *dn);
-                    vals[s..s + 3].copy_from_slice(&[b.upper, b.middle, b.lower]);
-                }
-                Op::Std { v, k } => vals[s] = stddev_one(vals[*v], *k),
-                Op::VarFin(v) => {
-                    let x = vals[*v];
-                    vals[s] = if x.is_finite() { x } else { f64::NAN };
-                }
-                Op::Compare(op, a, b) => bits[s] = holds(*op, vals[*a], vals[*b]),
-                Op::Cross { dir, a, b, prev } => {
-                    let (x, y) = (vals[*a], vals[*b]);
-                    let (now, before) = match dir {
-                        CrossDir::Above => (x > y, x <= y),
-                        CrossDir::Below => (x < y, x >= y),
-                    };
-                    bits[s] = now && *prev;
-                    if commit {
-                        *prev = before;
-                    }
-                }
-                Op::And(a, b) => bits[s] = bits[*a] && bits[*b],
-                Op::Or(a, b) => bits[s] = bits[*a] || bits[*b],
-                Op::Not(a) => bits[s] = !bits[*a],
-                Op::Held { c, n, run } => {
-                    let r = if bits[*c] { (*run + 1).min(*n) } else { 0 };
-                    bits[s] = r >= *n;
-                    if commit {
-                        *run = r;
-                    }
-                }
-                Op::Within { c, n, age } => {
-                    let g = if bits[*c] { 0 } else { (*age + 1).min(*n) };
-                    bits[s] = g < *n;
-                    if commit {
-                        *age = g;
                     }
                 }
             }
         }
+    }
+
+    #[inline]
+    fn fired(&self) -> Fired {
+        let mut f = Fired {
+            len: 0,
+            inline: [0; INLINE_FIRED],
+            spill: Vec::new(),
+            names: Arc::clone(&self.names),
+        };
+        for (i, &slot) in self.triggers.iter().enumerate() {
+            let hit = self.bits[slot];
+            if f.len < INLINE_FIRED {
+                // Branch-free: written always, kept if it fired.
+                f.inline[f.len] = i;
+                f.len += hit as usize;
+            } else if hit {
+                if f.len == INLINE_FIRED {
+                    f.spill.extend_from_slice(&f.inline);
+                }
+                f.spill.push(i);
+                f.len += 1;
+            }
+        }
+        f
+    }
+
+    /// One pass over the nodes: pushes (`COMMIT`) or peeks every state.
+    ///
+    /// One flat match per node (operators and indicator kinds matched
+    /// together, the commit flag a constant), so a node costs one jump.
+    #[inline]
+    fn step<const COMMIT: bool>(&mut self, bar: &Bar) {
+        let StreamEngine {
+            nodes, vals, bits, ..
+        } = self;
+        let cols = [bar.open, bar.high, bar.low, bar.close, bar.volume];
+        let hlc = bar.hlc();
+        for node in nodes.iter_mut() {
+            eval::<COMMIT>(node, vals, bits, &cols, &hlc);
+        }
+    }
+}
+
+/// One node at one bar: reads its inputs from `vals`/`bits`, writes its
+/// value into its slot, and (`COMMIT`) advances its state.
+#[inline(always)]
+fn eval<const COMMIT: bool>(
+    node: &mut Node,
+    vals: &mut [f64],
+    bits: &mut [bool],
+    cols: &[f64; 5],
+    hlc: &Hlc,
+) {
+    macro_rules! go {
+        ($s:expr, $v:expr) => {
+            if COMMIT { $s.push($v) } else { $s.peek($v) }
+        };
+    }
+    let s = node.slot;
+    match &mut node.op {
+        Op::Column(c) => vals[s] = cols[*c as usize],
+        // Written once by `new`; no other node writes the slot.
+        Op::Const(_) => {}
+        Op::Neg(a) => vals[s] = -vals[*a],
+        Op::Arith(ArithOp::Add, a, b) => vals[s] = vals[*a] + vals[*b],
+        Op::Arith(ArithOp::Sub, a, b) => vals[s] = vals[*a] - vals[*b],
+        Op::Arith(ArithOp::Mul, a, b) => vals[s] = vals[*a] * vals[*b],
+        Op::Arith(ArithOp::Div, a, b) => vals[s] = vals[*a] / vals[*b],
+        Op::Prev(a, n, q) => {
+            let x = vals[*a];
+            let v = if *n == 0 {
+                x
+            } else if q.len() == *n {
+                q[0]
+            } else {
+                f64::NAN
+            };
+            vals[s] = v;
+            if COMMIT && *n > 0 {
+                if q.len() == *n {
+                    q.pop_front();
+                }
+                q.push_back(x);
+            }
+        }
+        Op::Ind(Some(i), Ind::Sma(st)) => vals[s] = go!(st, vals[*i]),
+        Op::Ind(Some(i), Ind::Ema(st)) => vals[s] = go!(st, vals[*i]),
+        Op::Ind(Some(i), Ind::Rsi(st)) => vals[s] = go!(st, vals[*i]),
+        Op::Ind(Some(i), Ind::VarRaw(st)) => {
+            let x = vals[*i];
+            vals[s] = if COMMIT {
+                st.push_raw(x)
+            } else {
+                st.peek_raw(x)
+            };
+        }
+        Op::Ind(Some(i), Ind::Macd(st)) => {
+            let v = go!(st, vals[*i]);
+            vals[s..s + 3].copy_from_slice(&[v.macd, v.signal, v.hist]);
+        }
+        Op::Ind(input, st) => {
+            let x = input.map_or(f64::NAN, |i| vals[i]);
+            let w = st.outputs();
+            st.step(COMMIT, x, hlc, &mut vals[s..s + w]);
+        }
+        Op::Bands { m, v, up, dn } => {
+            let b = bands_of(vals[*m], vals[*v], *up, *dn);
+            vals[s..s + 3].copy_from_slice(&[b.upper, b.middle, b.lower]);
+        }
+        Op::Std { v, k } => vals[s] = stddev_one(vals[*v], *k),
+        Op::VarFin(v) => {
+            let x = vals[*v];
+            vals[s] = if x.is_finite() { x } else { f64::NAN };
+        }
+        Op::Compare(CmpOp::Gt, a, b) => bits[s] = vals[*a] > vals[*b],
+        Op::Compare(CmpOp::Ge, a, b) => bits[s] = vals[*a] >= vals[*b],
+        Op::Compare(CmpOp::Lt, a, b) => bits[s] = vals[*a] < vals[*b],
+        Op::Compare(CmpOp::Le, a, b) => bits[s] = vals[*a] <= vals[*b],
+        Op::Cross {
+            dir: CrossDir::Above,
+            a,
+            b,
+            prev,
+        } => {
+            let (x, y) = (vals[*a], vals[*b]);
+            bits[s] = x > y && *prev;
+            if COMMIT {
+                *prev = x <= y;
+            }
+        }
+        Op::Cross {
+            dir: CrossDir::Below,
+            a,
+            b,
+            prev,
+        } => {
+            let (x, y) = (vals[*a], vals[*b]);
+            bits[s] = x < y && *prev;
+            if COMMIT {
+                *prev = x >= y;
+            }
+        }
+        Op::And(a, b) => bits[s] = bits[*a] & bits[*b],
+        Op::Or(a, b) => bits[s] = bits[*a] | bits[*b],
+        Op::Not(a) => bits[s] = !bits[*a],
+        Op::Held { c, n, run } => {
+            let r = if bits[*c] { (*run + 1).min(*n) } else { 0 };
+            bits[s] = r >= *n;
+            if COMMIT {
+                *run = r;
+            }
+        }
+        Op::Within { c, n, age } => {
+            let g = if bits[*c] { 0 } else { (*age + 1).min(*n) };
+            bits[s] = g < *n;
+            if COMMIT {
+                *age = g;
+            }
+        }
+    }
+}
+
+/// How far back a fresh node must start to give exact outputs (and end
+/// state) from a given bar on.
+enum Lag {
+    /// Stateless: from that bar.
+    None,
+    /// A state that depends only on the last `n` bars' inputs.
+    Bars(usize),
+    /// A chunked window sum of this period: from the chunk before.
+    Chunks(usize),
+    /// From the first bar.
+    All,
+}
+
+fn lag(op: &Op) -> Lag {
+    match op {
+        Op::Cross { .. } => Lag::Bars(1),
+        Op::Held { n, .. } | Op::Within { n, .. } => Lag::Bars(*n as usize),
+        Op::Prev(_, n, _) => Lag::Bars(*n),
+        Op::Ind(_, Ind::Sma(st)) => Lag::Chunks(st.lookback() + 1),
+        Op::Ind(_, Ind::VarRaw(st)) => Lag::Chunks(st.lookback() + 1),
+        Op::Ind(..) => Lag::All,
+        _ => Lag::None,
+    }
+}
+
+/// Whether the node is a condition, and how many value slots it writes.
+fn shape(op: &Op) -> (bool, usize) {
+    match op {
+        Op::Ind(_, st) => (false, st.outputs()),
+        Op::Bands { .. } => (false, 3),
+        Op::Compare(..)
+        | Op::Cross { .. }
+        | Op::And(..)
+        | Op::Or(..)
+        | Op::Not(_)
+        | Op::Held { .. }
+        | Op::Within { .. } => (true, 1),
+        _ => (false, 1),
+    }
+}
+
+/// The value slots and condition slots the node reads.
+fn inputs(op: &Op, vals: &mut Vec<usize>, bits: &mut Vec<usize>) {
+    vals.clear();
+    bits.clear();
+    match *op {
+        Op::Column(_) | Op::Const(_) | Op::Ind(None, _) => {}
+        Op::Neg(a) | Op::Prev(a, ..) | Op::Ind(Some(a), _) | Op::Std { v: a, .. } => vals.push(a),
+        Op::VarFin(a) => vals.push(a),
+        Op::Arith(_, a, b) | Op::Compare(_, a, b) | Op::Cross { a, b, .. } => vals.extend([a, b]),
+        Op::Bands { m, v, .. } => vals.extend([m, v]),
+        Op::And(a, b) | Op::Or(a, b) => bits.extend([a, b]),
+        Op::Not(c) | Op::Held { c, .. } | Op::Within { c, .. } => bits.push(c),
     }
 }
 
