@@ -48,7 +48,7 @@ use crate::error::Result;
 use crate::{Backend, BitMask};
 
 use super::check_periods;
-use super::sma::{Dyadic, drive_on};
+use super::sma::{Dyadic, drive_on, row_on};
 use super::words::{self, Layout};
 
 /// Words (of 64 bars) per block.
@@ -288,7 +288,7 @@ fn run<const MASKS: bool>(
     drive_on(backend, &mut dy, BLOCK_BARS, |b0, b1, dy| {
         let m = b1 - b0;
         for r in 0..blk.periods.len() {
-            dy.row(blk.periods[r], b0, &mut tmp[..m]);
+            row_on(backend, dy, blk.periods[r], b0, &mut tmp[..m]);
             tmp[m..].fill(f64::NAN);
             let (groups, _) = tmp.as_chunks::<64>();
             for (w, src) in groups.iter().enumerate() {
