@@ -13,9 +13,17 @@
 //! *doubling* path ([`crate::kernels::rolling_sum`], periods 9..=31), so
 //! for those periods the sweep equals [`crate::sma`] **bit for bit**.
 //!
+//! The rows are not assembled term by term: the periods (and the
+//! prefixes of their bits) form a tree whose node `p` has parent
+//! `p − lowbit(p)`, and the raw sum of `p` is its parent's raw sum plus
+//! one level term, exactly the partial sum the order above produces, so
+//! for a contiguous period range each output costs one addition and one
+//! product.
+//!
 //! The levels `S_1 ..= S_L` (`L = ⌊log₂ max p⌋`) are shared by every
 //! period: one addition per level per bar, then `popcount(p) − 1`
-//! additions and one product per output. The work goes block by block of
+//! additions (at most; one along the prefix tree) and one product per
+//! output. The work goes block by block of
 //! bars: for bars `b0..b1` the levels of the new bars are computed and
 //! those of the `max p − 1` bars before are kept (one addition per level
 //! per bar in all), so the working set is at most `2·L·(max p + block)`
