@@ -5,8 +5,8 @@
 //!   `sma` calls), `sweep` ([`sma_sweep`], all rows materialized; both
 //!   allocate 159 MB, whose page faults dominate), `separate_sma_into` and
 //!   `sweep_into` (into reused buffers), `sweep_blocks`
-//!   ([`sma_sweep_blocks`] with a consumer that reads every value, no
-//!   `periods × n` buffer).
+//!   and `sweep_blocks_256` ([`sma_sweep_blocks`] in blocks of 512 / 256
+//!   bars with a consumer that reads every value, no `periods × n` buffer).
 //! - `cross_sweep`: every pair fast 2..=100, slow fast+1..=200 (14,751
 //!   pairs) on 1e5 bars. Ids: `separate` (199 `sma` + 14,850
 //!   `cross_above_into` into reused masks), `masks`, `counts`, `masks_par`,
@@ -76,27 +76,29 @@ fn bench_sma(c: &mut Criterion) {
             black_box(&bufs);
         })
     });
-    g.bench_function("sweep_blocks", |b| {
-        b.iter(|| {
-            // A consumer reading every value: each row's block sum, in
-            // 8 independent lanes (vectorizable).
-            let mut acc = vec![0.0; periods.len()];
-            sma_sweep_blocks(&x, &periods, 512, |blk| {
-                for (j, a) in acc.iter_mut().enumerate() {
-                    let mut l = [0.0f64; 8];
-                    let (chunks, rest) = blk.row(j).as_chunks::<8>();
-                    for c in chunks {
-                        for (li, v) in l.iter_mut().zip(c) {
-                            *li += v;
+    for (id, block) in [("sweep_blocks", 512), ("sweep_blocks_256", 256)] {
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                // A consumer reading every value: each row's block sum, in
+                // 8 independent lanes (vectorizable).
+                let mut acc = vec![0.0; periods.len()];
+                sma_sweep_blocks(&x, &periods, block, |blk| {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        let mut l = [0.0f64; 8];
+                        let (chunks, rest) = blk.row(j).as_chunks::<8>();
+                        for c in chunks {
+                            for (li, v) in l.iter_mut().zip(c) {
+                                *li += v;
+                            }
                         }
+                        *a += l.iter().sum::<f64>() + rest.iter().sum::<f64>();
                     }
-                    *a += l.iter().sum::<f64>() + rest.iter().sum::<f64>();
-                }
+                })
+                .unwrap();
+                black_box(acc)
             })
-            .unwrap();
-            black_box(acc)
-        })
-    });
+        });
+    }
     g.finish();
 }
 

@@ -48,7 +48,7 @@ use crate::error::Result;
 use crate::{Backend, BitMask};
 
 use super::check_periods;
-use super::sma::{Dyadic, drive_on};
+use super::sma::{Dyadic, Plan, drive_on, rows_on};
 use super::words::{self, Layout};
 
 /// Words (of 64 bars) per block.
@@ -283,12 +283,16 @@ fn run<const MASKS: bool>(
         rows_of,
         layout,
     };
-    let mut tmp = [f64::NAN; BLOCK_BARS];
+    let mut tmp = vec![[f64::NAN; BLOCK_BARS]; nr];
+    let plan = Plan::new(&blk.periods);
+    let mut stack = vec![0.0; plan.stack_len(BLOCK_BARS)];
     let mut dy = Dyadic::new(x, max_p, BLOCK_BARS);
     drive_on(backend, &mut dy, BLOCK_BARS, |b0, b1, dy| {
         let m = b1 - b0;
-        for r in 0..blk.periods.len() {
-            dy.row(blk.periods[r], b0, &mut tmp[..m]);
+        let mut sub: Vec<&mut [f64]> = tmp.iter_mut().map(|t| &mut t[..]).collect();
+        rows_on(backend, dy, &plan, b0, m, &mut stack, &mut sub);
+        drop(sub);
+        for (r, tmp) in tmp.iter_mut().enumerate() {
             tmp[m..].fill(f64::NAN);
             let (groups, _) = tmp.as_chunks::<64>();
             for (w, src) in groups.iter().enumerate() {

@@ -21,28 +21,36 @@
 //!
 //! # Measured speed
 //!
-//! `cargo bench --bench sweep` (criterion medians, one run, all ids
-//! measured together) on a shared 2-core VM at load average ~9, so only
-//! the ratios mean much:
+//! `cargo bench --bench sweep` (criterion medians, all ids of a row
+//! measured in the same run) on a shared 2-core VM at load average 6–10,
+//! so only the ratios mean much:
 //!
 //! | sweep (1e5 bars) | sweep | separate calls | ratio |
 //! |---|---|---|---|
-//! | SMA 2..=200, into reused buffers | 53 ms | 84 ms (199 `sma_into`) | 1.6x |
-//! | SMA 2..=200, block-wise with a reading consumer | 54 ms | 84 ms | 1.55x |
+//! | SMA 2..=200, block-wise (256 bars) with a consumer summing every row | 11.1 ms | 65.5 ms (199 `sma_into`, reused buffers) | 5.9x |
+//! | SMA 2..=200, block-wise (512 bars), same consumer and run | 14.3 ms | 65.5 ms | 4.6x |
+//! | SMA 2..=200, into reused buffers (159 MB written) | 45 ms | 96 ms | 2.1x |
 //! | SMA 2..=200, allocating (159 MB, page faults dominate) | 365 ms | 278 ms | 0.76x |
-//! | cross, 14,751 pairs, counts only | 587 ms | 2.93 s (199 `sma` + 14,751 `cross_above_into`) | 5.0x |
+//! | cross, 14,751 pairs, counts only | 546 ms | 2.93 s (199 `sma` + 14,751 `cross_above_into`) | 5.4x |
 //! | cross, 14,751 pairs, masks | 1.69 s | 2.93 s | 1.7x |
-//! | cross, masks / counts, rayon | 1.36 s / 718 ms | | (no gain at this load) |
+//! | cross, masks / counts, rayon | 1.36 s / 591 ms | | (no gain at this load) |
 //! | 31 thresholds, `compare` | 642 µs | 709 µs | 1.1x |
 //! | 31 thresholds, crosses | 1.20 ms | 1.10 ms | 0.92x |
 //! | EMA / RSI, periods 2..=64 (rayon) | 77 / 66 ms | 91 / 94 ms | 1.2x / 1.4x |
 //!
-//! The SMA sweep misses the 5x target: at about 2.7 ns per output it is
-//! bound by writing (or consuming) `periods × n` values, not by the
-//! additions. The cross sweep's counting form costs 0.40 ns per pair-bar
-//! in wall time here (0.22 ns of thread CPU time measured with
-//! `/proc/thread-self/schedstat`), above the 0.05 ns goal; with masks,
-//! writing 186 MB of fresh mask memory roughly triples that.
+//! (The allocating SMA, cross-masks, threshold and EMA/RSI rows are from
+//! an earlier run, before the row kernel below.) The SMA rows come from
+//! a prefix tree of the periods ([`sma`]): one addition and one product
+//! per output for a contiguous period range, in AVX2 code. The
+//! block-wise form reaches the 5x target with blocks of 256 bars (the 199
+//! rows of a block, 400 KB, stay in L2; about 0.56 ns of wall time per
+//! output, the consumer's reading included; load average 6 in that run,
+//! 4.2x at 512 bars in a run at load 10); the materializing forms are
+//! bound by writing `periods × n` values. The
+//! cross sweep's counting form costs 0.37 ns per pair-bar in wall time
+//! here, far above the 0.05 ns goal: its pair loop (16 `vcmppd` + packs
+//! per 64 bars per pair, both rows loaded from L1) is unchanged; with
+//! masks, writing 186 MB of fresh mask memory roughly triples that.
 //!
 //! # Errors (all sweeps)
 //!

@@ -13,9 +13,17 @@
 //! *doubling* path ([`crate::kernels::rolling_sum`], periods 9..=31), so
 //! for those periods the sweep equals [`crate::sma`] **bit for bit**.
 //!
+//! The rows are not assembled term by term: the periods (and the
+//! prefixes of their bits) form a tree whose node `p` has parent
+//! `p − lowbit(p)`, and the raw sum of `p` is its parent's raw sum plus
+//! one level term, exactly the partial sum the order above produces, so
+//! for a contiguous period range each output costs one addition and one
+//! product.
+//!
 //! The levels `S_1 ..= S_L` (`L = ⌊log₂ max p⌋`) are shared by every
 //! period: one addition per level per bar, then `popcount(p) − 1`
-//! additions and one product per output. The work goes block by block of
+//! additions (at most; one along the prefix tree) and one product per
+//! output. The work goes block by block of
 //! bars: for bars `b0..b1` the levels of the new bars are computed and
 //! those of the `max p − 1` bars before are kept (one addition per level
 //! per bar in all), so the working set is at most `2·L·(max p + block)`
@@ -162,109 +170,208 @@ impl<'a> Dyadic<'a> {
         }
     }
 
-    /// The SMA of period `p` (`1 <= p <= max p`) for bars
-    /// `b0 .. b0 + out.len()` of the prepared block into `out`.
+    /// The SMA of every period of `plan` for bars `b0 .. b0 + m` of the
+    /// prepared block: `outs[j]` (`m` values) receives period `j` of the
+    /// list the plan was built from. `stack` holds [`Plan::stack_len`]`(m')`
+    /// values for some `m' >= m` (the raw sums of the current path).
+    ///
+    /// The nodes are visited in ascending order; a node `p` with lowest
+    /// set bit `2^k` and parent `q = p − 2^k` gets its raw sum as
+    /// `raw(q) + S_k(t − q)`, which is the `((S_{k1} + S_{k2}) + …)` order
+    /// of the module docs, one addition per node and bar. Every node
+    /// visited between `q` and `p` has more set bits than `q`, so the raw
+    /// sum of `q` is still in its depth's slot of `stack`.
     #[inline(always)]
-    pub(crate) fn row(&self, p: usize, b0: usize, out: &mut [f64]) {
-        let b1 = b0 + out.len();
-        let start = b0.max(p - 1);
-        if start >= b1 {
-            out.fill(f64::NAN);
-            return;
-        }
-        out[..start - b0].fill(f64::NAN);
-        let o = &mut out[start - b0..];
-        let m = o.len();
-        let r0 = start - self.lo;
-        // The terms, newest block first (the summation order).
-        let mut terms: [&[f64]; 17] = [&[]; 17];
-        let mut t = 0;
-        let mut off = 0usize;
-        for k in (0..=log2(p)).rev() {
-            if p >> k & 1 == 1 {
-                terms[t] = &self.level(k)[r0 - off..r0 - off + m];
-                t += 1;
-                off += 1 << k;
+    pub(crate) fn rows(
+        &self,
+        plan: &Plan,
+        b0: usize,
+        m: usize,
+        stack: &mut [f64],
+        outs: &mut [&mut [f64]],
+    ) {
+        let b1 = b0 + m;
+        let sw = stack.len() / plan.depths;
+        let finish = |v: f64, inv: f64| {
+            let r = v * inv;
+            if r.is_finite() { r } else { f64::NAN }
+        };
+        for node in &plan.nodes {
+            let p = node.p;
+            let js = &plan.js[node.a..node.z];
+            let start = b0.max(p - 1);
+            if start >= b1 {
+                for &j in js {
+                    outs[j][..m].fill(f64::NAN);
+                }
+                continue;
             }
-        }
-        let inv = 1.0 / p as f64;
-        // Fused passes of up to four terms (one pass for most periods),
-        // the running sum kept in `o` between passes; the order of the
-        // additions is `((t1 + t2) + t3) + ...` whatever the grouping.
-        let (first, mut rest) = terms[..t].split_at(t.min(4));
-        let last = rest.is_empty();
-        match *first {
-            [a] => fused::<1>(o, None, [a], inv, last),
-            [a, b] => fused::<2>(o, None, [a, b], inv, last),
-            [a, b, c] => fused::<3>(o, None, [a, b, c], inv, last),
-            [a, b, c, d] => fused::<4>(o, None, [a, b, c, d], inv, last),
-            _ => {}
-        }
-        while !rest.is_empty() {
-            let (now, later) = rest.split_at(rest.len().min(3));
-            rest = later;
-            let last = rest.is_empty();
-            match *now {
-                [a] => fused::<1>(o, Some(()), [a], inv, last),
-                [a, b] => fused::<2>(o, Some(()), [a, b], inv, last),
-                [a, b, c] => fused::<3>(o, Some(()), [a, b, c], inv, last),
-                _ => {}
+            let s = start - b0;
+            let len = m - s;
+            let r0 = start - self.lo;
+            let d = p.count_ones() as usize - 1;
+            let k = p.trailing_zeros() as usize;
+            let q = p - (1 << k);
+            let inv = 1.0 / p as f64;
+            let term = &self.level(k)[r0 - q..][..len];
+            if d == 0 {
+                for &j in js {
+                    let o = &mut outs[j][..m];
+                    o[..s].fill(f64::NAN);
+                    for (v, &t) in o[s..].iter_mut().zip(term) {
+                        *v = finish(t, inv);
+                    }
+                }
+                continue;
+            }
+            let (below, here) = stack.split_at_mut(d * sw);
+            let raw = &mut here[s..m];
+            let parent: &[f64] = if d == 1 {
+                &self.level(log2(q))[r0..][..len]
+            } else {
+                &below[(d - 1) * sw..][s..m]
+            };
+            if node.kids {
+                for ((r, &a), &t) in raw.iter_mut().zip(parent).zip(term) {
+                    *r = a + t;
+                }
+                for &j in js {
+                    let o = &mut outs[j][..m];
+                    o[..s].fill(f64::NAN);
+                    for (v, &r) in o[s..].iter_mut().zip(raw.iter()) {
+                        *v = finish(r, inv);
+                    }
+                }
+            } else {
+                for &j in js {
+                    let o = &mut outs[j][..m];
+                    o[..s].fill(f64::NAN);
+                    for ((v, &a), &t) in o[s..].iter_mut().zip(parent).zip(term) {
+                        *v = finish(a + t, inv);
+                    }
+                }
             }
         }
     }
 }
 
-/// `o[i] = (((o[i]) + s[0][i]) + s[1][i]) + ...` (or starting from
-/// `s[0][i]` when `acc` is `None`); if `last`, the sum is then multiplied by
-/// `inv` and a non-finite result replaced by NaN.
+/// One node of a [`Plan`]: a period of the sweep or a prefix of one (a
+/// period with some of its lowest set bits cleared).
+struct Node {
+    p: usize,
+    /// `js[a..z]`: the output rows of period `p` (empty for a pure prefix).
+    a: usize,
+    z: usize,
+    /// Whether another node has `p` as its parent (then its raw sum is
+    /// kept on the stack).
+    kids: bool,
+}
+
+/// The periods of a sweep as a prefix tree over their bits, largest bit
+/// first: the parent of `p` is `p` with its lowest set bit cleared, the
+/// roots are powers of two (whose raw sums are the levels themselves).
+/// For periods `2..=200` every prefix is itself a period, so each row
+/// costs one addition and one product per bar whatever `popcount(p)`.
+pub(crate) struct Plan {
+    nodes: Vec<Node>,
+    js: Vec<usize>,
+    /// `1 + max depth`, depth = `popcount(p) − 1`.
+    depths: usize,
+}
+
+impl Plan {
+    /// The plan of `periods` (each `>= 1`), rows numbered by position.
+    pub(crate) fn new(periods: &[usize]) -> Plan {
+        let mut pj: Vec<(usize, usize)> = periods.iter().copied().zip(0..).collect();
+        pj.sort_unstable();
+        let mut all = Vec::new();
+        for &p in periods {
+            let mut q = p;
+            while q != 0 {
+                all.push(q);
+                q &= q - 1;
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        let mut nodes: Vec<Node> = all
+            .iter()
+            .map(|&p| Node {
+                p,
+                a: pj.partition_point(|&(x, _)| x < p),
+                z: pj.partition_point(|&(x, _)| x <= p),
+                kids: false,
+            })
+            .collect();
+        for i in 0..nodes.len() {
+            let p = nodes[i].p;
+            if p & (p - 1) != 0
+                && let Ok(at) = all.binary_search(&(p & (p - 1)))
+            {
+                nodes[at].kids = true;
+            }
+        }
+        let depths = all
+            .iter()
+            .map(|p| p.count_ones() as usize)
+            .max()
+            .unwrap_or(1);
+        Plan {
+            nodes,
+            js: pj.iter().map(|&(_, j)| j).collect(),
+            depths,
+        }
+    }
+
+    /// Values of the stack [`Dyadic::rows`] needs for blocks of `block`
+    /// bars.
+    pub(crate) fn stack_len(&self, block: usize) -> usize {
+        self.depths * block
+    }
+}
+
+/// [`Dyadic::rows`] compiled with AVX2 enabled.
+///
+/// A closure handed to [`drive_avx2`] is compiled for the baseline target
+/// (closures do not inherit target features, and the call is not inlined),
+/// so the rows are computed through this function rather than in the
+/// closure's own code.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn rows_avx2(
+    dy: &Dyadic<'_>,
+    plan: &Plan,
+    b0: usize,
+    m: usize,
+    stack: &mut [f64],
+    outs: &mut [&mut [f64]],
+) {
+    dy.rows(plan, b0, m, stack, outs)
+}
+
+/// [`Dyadic::rows`] on `backend`: AVX2 code (4 lanes) when the backend is
+/// `Avx2`, else the baseline build. Same values either way (the additions
+/// are element-wise, in the same order).
 #[inline(always)]
-fn fused<const T: usize>(o: &mut [f64], acc: Option<()>, s: [&[f64]; T], inv: f64, last: bool) {
-    let m = o.len();
-    let s = s.map(|v| &v[..m]);
-    let finish = |v: f64| {
-        let r = v * inv;
-        if r.is_finite() { r } else { f64::NAN }
-    };
-    match (acc.is_some(), last) {
-        (false, true) => {
-            for (i, v) in o.iter_mut().enumerate() {
-                let mut a = s[0][i];
-                for src in &s[1..] {
-                    a += src[i];
-                }
-                *v = finish(a);
-            }
-        }
-        (false, false) => {
-            for (i, v) in o.iter_mut().enumerate() {
-                let mut a = s[0][i];
-                for src in &s[1..] {
-                    a += src[i];
-                }
-                *v = a;
-            }
-        }
-        (true, true) => {
-            for (i, v) in o.iter_mut().enumerate() {
-                let mut a = *v;
-                for src in &s {
-                    a += src[i];
-                }
-                *v = finish(a);
-            }
-        }
-        (true, false) => {
-            for (i, v) in o.iter_mut().enumerate() {
-                let mut a = *v;
-                for src in &s {
-                    a += src[i];
-                }
-                *v = a;
-            }
-        }
+pub(crate) fn rows_on(
+    backend: Backend,
+    dy: &Dyadic<'_>,
+    plan: &Plan,
+    b0: usize,
+    m: usize,
+    stack: &mut [f64],
+    outs: &mut [&mut [f64]],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if backend == Backend::Avx2 && crate::dispatch::Avx2Fma::is_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above), which
+        // is all `rows_avx2`'s target features require.
+        unsafe { rows_avx2(dy, plan, b0, m, stack, outs) };
+        return;
     }
+    let _ = backend;
+    dy.rows(plan, b0, m, stack, outs)
 }
-
 /// Runs `f(b0, b1, levels)` for consecutive blocks of `block` bars.
 #[inline(always)]
 fn drive<F: FnMut(usize, usize, &Dyadic<'_>)>(dy: &mut Dyadic<'_>, block: usize, mut f: F) {
@@ -334,10 +441,11 @@ pub fn sma_sweep_into(x: &[f64], periods: &[usize], outs: &mut [&mut [f64]]) -> 
     let max_p = periods.iter().copied().max().unwrap_or(1);
     let block = BLOCK.max(max_p.next_multiple_of(64));
     let mut dy = Dyadic::new(x, max_p, block);
+    let plan = Plan::new(periods);
+    let mut stack = vec![0.0; plan.stack_len(block)];
     drive_on(backend, &mut dy, block, |b0, b1, dy| {
-        for (&p, o) in periods.iter().zip(outs.iter_mut()) {
-            dy.row(p, b0, &mut o[b0..b1]);
-        }
+        let mut sub: Vec<&mut [f64]> = outs.iter_mut().map(|o| &mut o[b0..b1]).collect();
+        rows_on(backend, dy, &plan, b0, b1 - b0, &mut stack, &mut sub);
     });
     Ok(())
 }
@@ -392,11 +500,13 @@ pub fn sma_sweep_blocks(
     let stride = block_len;
     let mut rows = vec![0.0; periods.len() * stride];
     let mut dy = Dyadic::new(x, max_p, block_len);
+    let plan = Plan::new(periods);
+    let mut stack = vec![0.0; plan.stack_len(block_len)];
     drive_on(backend, &mut dy, block_len, |b0, b1, dy| {
         let m = b1 - b0;
-        for (j, &p) in periods.iter().enumerate() {
-            dy.row(p, b0, &mut rows[j * stride..][..m]);
-        }
+        let mut sub: Vec<&mut [f64]> = rows.chunks_mut(stride).collect();
+        rows_on(backend, dy, &plan, b0, m, &mut stack, &mut sub);
+        drop(sub);
         f(SmaBlock {
             start: b0,
             len: m,
