@@ -9,7 +9,7 @@
 //! Guarantee: every result is **bit-for-bit** the result of the serial
 //! function named in each function's docs, whatever the number of threads
 //! (and with the `rayon` feature off). Errors are checked before any work
-//! (bad periods → [`Error::InvalidPeriod`](crate::Error::InvalidPeriod));
+//! (bad periods → [`Error::InvalidPeriod`]);
 //! a per-symbol error (mismatched column lengths, a missing column) is
 //! returned for the first symbol (in input order) that has one.
 
@@ -321,7 +321,7 @@ fn indicator(ind: Indicator) -> Series {
 
 /// [`crate::atr`] of every symbol's high, low and close, in parallel
 /// (bit-identical to it). A symbol without one of those columns →
-/// [`Error::MissingColumn`](crate::Error::MissingColumn).
+/// [`Error::MissingColumn`].
 pub fn atr_many(bars: &[Bars<'_>], period: usize) -> Result<Vec<Vec<f64>>> {
     crate::atr_lookback(period)?;
     let mut r = map_series(&[indicator(Indicator::Atr { period })], bars)?;
@@ -330,7 +330,7 @@ pub fn atr_many(bars: &[Bars<'_>], period: usize) -> Result<Vec<Vec<f64>>> {
 
 /// [`crate::stoch`] of every symbol, in parallel (bit-identical to it).
 /// A symbol without high, low or close →
-/// [`Error::MissingColumn`](crate::Error::MissingColumn).
+/// [`Error::MissingColumn`].
 pub fn stoch_many(
     bars: &[Bars<'_>],
     fastk: usize,
@@ -363,7 +363,7 @@ pub fn stoch_many(
 /// bit-identical to evaluating that plan symbol by symbol).
 ///
 /// Errors: a column the series read is missing
-/// ([`Error::MissingColumn`](crate::Error::MissingColumn)); columns of a
+/// ([`Error::MissingColumn`]); columns of a
 /// symbol of different lengths; parameters out of range (trees built by
 /// hand).
 pub fn map_series(series: &[Series], bars: &[Bars<'_>]) -> Result<Vec<Vec<Vec<f64>>>> {
