@@ -3,7 +3,13 @@
 //! absolute times are noisy on a shared machine).
 //!
 //! - many series: 64 symbols × 1e5 bars, 5 indicators (SMA 20, EMA 20,
-//!   RSI 14, BBANDS 20, ATR 14);
+//!   RSI 14, BBANDS 20, ATR 14): `into_threads` writes into buffers
+//!   allocated once outside the timing loop, `alloc_threads` returns fresh
+//!   outputs (page faults included), `plan_threads` / `plan_in_threads`
+//!   run them as one trigger plan (`evaluate_many` / `evaluate_many_in`
+//!   with a scratch pool kept across iterations), and `control_sum` is a
+//!   trivially parallel control (summing each symbol's closes) whose
+//!   1-vs-2-thread ratio shows the ceiling on the machine at that moment;
 //! - one long series (1e7 bars): SMA 20, EMA 20 and a trigger set, chunked
 //!   on 2 threads against the serial indicator / plan.
 
@@ -66,6 +72,66 @@ fn five(closes: &[&[f64]], bars: &[Bars<'_>]) -> f64 {
         + atr.iter().map(last).sum::<f64>()
 }
 
+/// Caller buffers for the five indicators (7 outputs per symbol),
+/// allocated once and reused by every iteration.
+struct Outs {
+    sma: Vec<Vec<f64>>,
+    ema: Vec<Vec<f64>>,
+    rsi: Vec<Vec<f64>>,
+    up: Vec<Vec<f64>>,
+    mid: Vec<Vec<f64>>,
+    lo: Vec<Vec<f64>>,
+    atr: Vec<Vec<f64>>,
+}
+
+fn bufs(count: usize, n: usize) -> Vec<Vec<f64>> {
+    // Written once so the pages are mapped before timing.
+    (0..count).map(|_| vec![0.0; n]).collect()
+}
+
+fn sl(v: &mut [Vec<f64>]) -> Vec<&mut [f64]> {
+    v.iter_mut().map(Vec::as_mut_slice).collect()
+}
+
+/// The five indicators into reused buffers; returns a checksum.
+fn five_into(closes: &[&[f64]], bars: &[Bars<'_>], o: &mut Outs) -> f64 {
+    parallel::sma_many_into(closes, 20, &mut sl(&mut o.sma)).unwrap();
+    parallel::ema_many_into(closes, 20, &mut sl(&mut o.ema)).unwrap();
+    parallel::rsi_many_into(closes, 14, &mut sl(&mut o.rsi)).unwrap();
+    parallel::bbands_many_into(
+        closes,
+        20,
+        2.0,
+        2.0,
+        &mut sl(&mut o.up),
+        &mut sl(&mut o.mid),
+        &mut sl(&mut o.lo),
+    )
+    .unwrap();
+    parallel::atr_many_into(bars, 14, &mut sl(&mut o.atr)).unwrap();
+    let last = |v: &Vec<Vec<f64>>| {
+        v.iter()
+            .map(|s| s.last().copied().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    last(&o.sma) + last(&o.ema) + last(&o.rsi) + last(&o.up) + last(&o.atr)
+}
+
+/// Control: each symbol's close summed 20 times (no allocation, no
+/// shared state), the ceiling a many-series run can reach on this
+/// machine right now.
+fn control(closes: &[&[f64]]) -> f64 {
+    use rayon::prelude::*;
+    closes
+        .par_iter()
+        .map(|x| {
+            (0..20)
+                .map(|k| x.iter().map(|v| v * (k as f64)).sum::<f64>())
+                .sum::<f64>()
+        })
+        .sum()
+}
+
 fn many(c: &mut Criterion) {
     let syms = symbols(64, 100_000);
     let closes: Vec<&[f64]> = syms.iter().map(|s| s.close.as_slice()).collect();
@@ -81,9 +147,27 @@ fn many(c: &mut Criterion) {
     let mut g = c.benchmark_group("many_64x1e5_5ind");
     g.throughput(Throughput::Elements(64 * 100_000 * 5));
     g.sample_size(10);
+    let (count, n) = (closes.len(), 100_000);
+    let mut outs = Outs {
+        sma: bufs(count, n),
+        ema: bufs(count, n),
+        rsi: bufs(count, n),
+        up: bufs(count, n),
+        mid: bufs(count, n),
+        lo: bufs(count, n),
+        atr: bufs(count, n),
+    };
     for threads in [1usize, 2] {
         let p = pool(threads);
-        g.bench_function(BenchmarkId::new("threads", threads), |b| {
+        g.bench_function(BenchmarkId::new("control_sum", threads), |b| {
+            b.iter(|| p.install(|| black_box(control(black_box(&closes)))))
+        });
+        g.bench_function(BenchmarkId::new("into_threads", threads), |b| {
+            b.iter(|| {
+                p.install(|| black_box(five_into(black_box(&closes), black_box(&bars), &mut outs)))
+            })
+        });
+        g.bench_function(BenchmarkId::new("alloc_threads", threads), |b| {
             b.iter(|| p.install(|| black_box(five(black_box(&closes), black_box(&bars)))))
         });
     }
@@ -100,6 +184,17 @@ fn many(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("plan_threads", threads), |b| {
             b.iter(|| {
                 p.install(|| black_box(parallel::evaluate_many(&plan, black_box(&bars)).unwrap()))
+            })
+        });
+        // The same with one scratch pool kept across iterations.
+        let mut scratch = Vec::new();
+        g.bench_function(BenchmarkId::new("plan_in_threads", threads), |b| {
+            b.iter(|| {
+                p.install(|| {
+                    black_box(
+                        parallel::evaluate_many_in(&plan, black_box(&bars), &mut scratch).unwrap(),
+                    )
+                })
             })
         });
     }

@@ -240,6 +240,188 @@ proptest! {
     }
 }
 
+/// Caller buffers for `refs`, filled with garbage (the `_into` variants
+/// must overwrite every value).
+fn garbage(refs: &[&[f64]], fill: f64) -> Vec<Vec<f64>> {
+    refs.iter().map(|x| vec![fill; x.len()]).collect()
+}
+
+fn slices(v: &mut [Vec<f64>]) -> Vec<&mut [f64]> {
+    v.iter_mut().map(Vec::as_mut_slice).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// The `_into` variants write, into buffers holding garbage, exactly
+    /// (bit for bit) what the allocating variants return, on every backend
+    /// and pool size; `evaluate_many_in` with a pool reused across calls
+    /// (of other symbols) equals the serial plan.
+    #[test]
+    fn many_into_equal_allocating(seed in any::<u64>(), count in 0usize..20, period in 2usize..30) {
+        let mut r = Rng::new(seed);
+        let lens = [r.below(200), r.below(200), 1 + r.below(3000)];
+        let xs: Vec<Vec<f64>> = (0..count).map(|_| symbol(&mut r, &lens)).collect();
+        let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+        let fill = [f64::NAN, 1e300, -7.5, f64::INFINITY][r.below(4)];
+        type Into = fn(&[&[f64]], usize, &mut [&mut [f64]]) -> ta_kernels::Result<()>;
+        type Alloc = fn(&[&[f64]], usize) -> ta_kernels::Result<Vec<Vec<f64>>>;
+        let pairs: [(&str, Into, Alloc); 7] = [
+            ("sma", parallel::sma_many_into, parallel::sma_many),
+            ("wma", parallel::wma_many_into, parallel::wma_many),
+            ("var", parallel::var_many_into, parallel::var_many),
+            ("max", parallel::max_many_into, parallel::max_many),
+            ("min", parallel::min_many_into, parallel::min_many),
+            ("ema", parallel::ema_many_into, parallel::ema_many),
+            ("rsi", parallel::rsi_many_into, parallel::rsi_many),
+        ];
+        for b in Backend::available() {
+            for (name, into, alloc) in pairs {
+                let want = on_pools(b, || alloc(&refs, period).unwrap());
+                let got = on_pools(b, || {
+                    let mut o = garbage(&refs, fill);
+                    into(&refs, period, &mut slices(&mut o)).unwrap();
+                    o
+                });
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    prop_assert!(same(g, w), "{} {} symbol {}", name, b, i);
+                }
+            }
+            let want = on_pools(b, || parallel::stddev_many(&refs, period, 1.5).unwrap());
+            let got = on_pools(b, || {
+                let mut o = garbage(&refs, fill);
+                parallel::stddev_many_into(&refs, period, 1.5, &mut slices(&mut o)).unwrap();
+                o
+            });
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                prop_assert!(same(g, w), "stddev {} symbol {}", b, i);
+            }
+            let want = on_pools(b, || parallel::bbands_many(&refs, period, 2.0, 1.5).unwrap());
+            let got = on_pools(b, || {
+                let (mut u, mut m, mut l) = (garbage(&refs, fill), garbage(&refs, fill), garbage(&refs, fill));
+                parallel::bbands_many_into(&refs, period, 2.0, 1.5,
+                    &mut slices(&mut u), &mut slices(&mut m), &mut slices(&mut l)).unwrap();
+                (u, m, l)
+            });
+            for (i, w) in want.iter().enumerate() {
+                prop_assert!(same(&got.0[i], &w.upper) && same(&got.1[i], &w.middle)
+                    && same(&got.2[i], &w.lower), "bbands {} symbol {}", b, i);
+            }
+            let hl: Vec<(Vec<f64>, Vec<f64>)> =
+                refs.iter().enumerate().map(|(i, c)| hlc(c, seed ^ i as u64)).collect();
+            let bars: Vec<Bars<'_>> = refs.iter().zip(&hl).map(|(c, (h, l))| {
+                Bars::new().with(Column::High, h).with(Column::Low, l).with(Column::Close, c)
+            }).collect();
+            let want = on_pools(b, || parallel::atr_many(&bars, period).unwrap());
+            let got = on_pools(b, || {
+                let mut o = garbage(&refs, fill);
+                parallel::atr_many_into(&bars, period, &mut slices(&mut o)).unwrap();
+                o
+            });
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                prop_assert!(same(g, w), "atr {} symbol {}", b, i);
+            }
+            // One scratch pool across calls over different symbols.
+            let plan = TriggerSet::parse(SET).unwrap().plan().unwrap();
+            let got = on_pools(b, || {
+                let mut pool = Vec::new();
+                let first = parallel::evaluate_many_in(&plan, &bars, &mut pool).unwrap();
+                let rev: Vec<Bars<'_>> = bars.iter().rev().cloned().collect();
+                let second = parallel::evaluate_many_in(&plan, &rev, &mut pool).unwrap();
+                (first, second)
+            });
+            for (i, bar) in bars.iter().enumerate() {
+                let want = with_backend(b, || plan.evaluate(bar).unwrap()).unwrap();
+                prop_assert_eq!(&got.0[i], &want);
+                prop_assert_eq!(&got.1[count - 1 - i], &want);
+            }
+        }
+    }
+}
+
+#[test]
+fn many_into_errors() {
+    let x = [1.0, 2.0, 3.0];
+    let xs: Vec<&[f64]> = vec![&x, &x[..2]];
+    let mut a = [0.0; 3];
+    let mut b = [0.0; 3];
+    // Too few buffers, a buffer of the wrong length, a bad period.
+    for f in [
+        parallel::sma_many_into,
+        parallel::wma_many_into,
+        parallel::var_many_into,
+        parallel::max_many_into,
+        parallel::min_many_into,
+        parallel::ema_many_into,
+        parallel::rsi_many_into,
+    ] {
+        assert!(matches!(
+            f(&xs, 2, &mut [&mut a[..]]),
+            Err(Error::LengthMismatch {
+                name: "outs",
+                expected: 2,
+                got: 1
+            })
+        ));
+        assert!(matches!(
+            f(&xs, 2, &mut [&mut a[..], &mut b[..]]),
+            Err(Error::LengthMismatch {
+                name: "outs",
+                expected: 2,
+                got: 3
+            })
+        ));
+        assert!(matches!(
+            f(&xs, 0, &mut [&mut a[..], &mut b[..2]]),
+            Err(Error::InvalidPeriod { .. })
+        ));
+        assert!(f(&xs, 2, &mut [&mut a[..], &mut b[..2]]).is_ok());
+    }
+    let (mut u, mut m, mut l) = ([0.0; 3], [0.0; 3], [0.0; 2]);
+    assert!(matches!(
+        parallel::bbands_many_into(
+            &xs[..1],
+            2,
+            2.0,
+            2.0,
+            &mut [&mut u[..]],
+            &mut [&mut m[..]],
+            &mut [&mut l[..]]
+        ),
+        Err(Error::LengthMismatch { name: "lower", .. })
+    ));
+    assert!(matches!(
+        parallel::stddev_many_into(&xs[..1], 2, f64::NAN, &mut [&mut u[..]]),
+        Err(Error::InvalidParameter { .. })
+    ));
+    // ATR: a missing column (the error atr_many reports), mismatched
+    // columns, mismatched outputs.
+    let bars = [Bars::from_close(&x)];
+    let want = parallel::atr_many(&bars, 2).unwrap_err();
+    assert!(matches!(want, Error::MissingColumn { .. }));
+    assert_eq!(
+        parallel::atr_many_into(&bars, 2, &mut [&mut a[..]]).unwrap_err(),
+        want
+    );
+    let bars = [Bars::new()
+        .with(Column::High, &x)
+        .with(Column::Low, &x[..2])
+        .with(Column::Close, &x)];
+    assert!(matches!(
+        parallel::atr_many_into(&bars, 2, &mut [&mut a[..]]),
+        Err(Error::LengthMismatch { .. })
+    ));
+    let bars = [Bars::new()
+        .with(Column::High, &x)
+        .with(Column::Low, &x)
+        .with(Column::Close, &x)];
+    assert!(matches!(
+        parallel::atr_many_into(&bars, 2, &mut [&mut l[..]]),
+        Err(Error::LengthMismatch { name: "outs", .. })
+    ));
+    assert!(parallel::atr_many_into(&bars, 2, &mut [&mut a[..]]).is_ok());
+}
+
 const SET: &str = "\
 golden = sma(close, 5) crosses_above sma(close, 20)
 oversold = rsi(14) < 30 and close > bbands(20, 2, 2).lower

@@ -9,12 +9,12 @@
 //! Guarantee: every result is **bit-for-bit** the result of the serial
 //! function named in each function's docs, whatever the number of threads
 //! (and with the `rayon` feature off). Errors are checked before any work
-//! (bad periods → [`Error::InvalidPeriod`](crate::Error::InvalidPeriod));
+//! (bad periods → [`Error::InvalidPeriod`]);
 //! a per-symbol error (mismatched column lengths, a missing column) is
 //! returned for the first symbol (in input order) that has one.
 
 use super::{par_each, par_map};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::trigger::{Bars, Evaluation, Indicator, Plan, Series};
 use crate::trigger::{Scratch, StochField, TriggerSet};
 use crate::{Backend, Bands, Macd, Stoch};
@@ -25,6 +25,182 @@ fn each(
     f: impl Fn(&[f64]) -> Result<Vec<f64>> + Sync + Send,
 ) -> Result<Vec<Vec<f64>>> {
     par_map(xs, |x| f(x))
+}
+
+/// Checks that `outs` has one buffer per series, each of its series'
+/// length ([`Error::LengthMismatch`] otherwise, naming `what`).
+fn check_outs(what: &'static str, xs: &[&[f64]], outs: &[&mut [f64]]) -> Result<()> {
+    if outs.len() != xs.len() {
+        return Err(Error::LengthMismatch {
+            name: what,
+            expected: xs.len(),
+            got: outs.len(),
+        });
+    }
+    for (x, o) in xs.iter().zip(outs) {
+        if o.len() != x.len() {
+            return Err(Error::LengthMismatch {
+                name: what,
+                expected: x.len(),
+                got: o.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `f(series, out)` on each pair in parallel, after [`check_outs`].
+fn each_into(
+    xs: &[&[f64]],
+    outs: &mut [&mut [f64]],
+    f: impl Fn(&[f64], &mut [f64]) -> Result<()> + Sync + Send,
+) -> Result<()> {
+    check_outs("outs", xs, outs)?;
+    let mut pairs: Vec<(&[f64], &mut [f64])> = xs
+        .iter()
+        .zip(outs.iter_mut())
+        .map(|(x, o)| (*x, &mut **o))
+        .collect();
+    par_each(&mut pairs, |(x, o)| f(x, o))
+}
+
+/// [`sma_many`] into caller buffers: `outs[i]` (of `xs[i].len()` values)
+/// receives [`crate::sma`] of `xs[i]`, bit-identical to it. Allocates no
+/// series-long memory, so a caller reusing its buffers across calls pays
+/// no page faults (which serialize threads on the process's memory map).
+/// Errors: a bad period, or `outs` not matching `xs` in count or lengths
+/// → [`Error::LengthMismatch`] named `"outs"`. Earlier buffers are
+/// unspecified after an error.
+pub fn sma_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::sma_lookback(period)?;
+    each_into(xs, outs, |x, o| crate::sma_into(x, period, o))
+}
+
+/// [`wma_many`] into caller buffers (as [`sma_many_into`]; bit-identical
+/// to [`crate::wma`]).
+pub fn wma_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::wma_lookback(period)?;
+    each_into(xs, outs, |x, o| crate::wma_into(x, period, o))
+}
+
+/// [`var_many`] into caller buffers (as [`sma_many_into`]; bit-identical
+/// to [`crate::var`]).
+pub fn var_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::var_lookback(period)?;
+    each_into(xs, outs, |x, o| crate::var_into(x, period, o))
+}
+
+/// [`stddev_many`] into caller buffers (as [`sma_many_into`];
+/// bit-identical to [`crate::stddev`]).
+pub fn stddev_many_into(
+    xs: &[&[f64]],
+    period: usize,
+    nbdev: f64,
+    outs: &mut [&mut [f64]],
+) -> Result<()> {
+    crate::stddev(&[], period, nbdev)?;
+    each_into(xs, outs, |x, o| crate::stddev_into(x, period, nbdev, o))
+}
+
+/// [`max_many`] into caller buffers (as [`sma_many_into`]; bit-identical
+/// to [`crate::max`]).
+pub fn max_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::max_lookback(period)?;
+    each_into(xs, outs, |x, o| crate::max_into(x, period, o))
+}
+
+/// [`min_many`] into caller buffers (as [`sma_many_into`]; bit-identical
+/// to [`crate::min`]).
+pub fn min_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::min_lookback(period)?;
+    each_into(xs, outs, |x, o| crate::min_into(x, period, o))
+}
+
+/// [`bbands_many`] into caller buffers: `upper[i]`, `middle[i]` and
+/// `lower[i]` (each of `xs[i].len()` values) receive [`crate::bbands`] of
+/// `xs[i]`, bit-identical to it. Errors as [`sma_many_into`] (the
+/// mismatch names `"upper"`, `"middle"` or `"lower"`), and a non-finite
+/// `nbdev_*` as [`crate::bbands`].
+pub fn bbands_many_into(
+    xs: &[&[f64]],
+    period: usize,
+    nbdev_up: f64,
+    nbdev_dn: f64,
+    upper: &mut [&mut [f64]],
+    middle: &mut [&mut [f64]],
+    lower: &mut [&mut [f64]],
+) -> Result<()> {
+    crate::bbands(&[], period, nbdev_up, nbdev_dn)?;
+    check_outs("upper", xs, upper)?;
+    check_outs("middle", xs, middle)?;
+    check_outs("lower", xs, lower)?;
+    type Job<'x, 'o> = (&'x [f64], &'o mut [f64], &'o mut [f64], &'o mut [f64]);
+    let mut jobs: Vec<Job<'_, '_>> = xs
+        .iter()
+        .zip(
+            upper
+                .iter_mut()
+                .zip(middle.iter_mut().zip(lower.iter_mut())),
+        )
+        .map(|(x, (u, (m, l)))| (*x, &mut **u, &mut **m, &mut **l))
+        .collect();
+    par_each(&mut jobs, |(x, u, m, l)| {
+        crate::bbands_into(x, period, nbdev_up, nbdev_dn, u, m, l)
+    })
+}
+
+/// [`ema_many`] into caller buffers (as [`sma_many_into`]): the same
+/// groups of 8 through [`crate::ema_many_into`], so each result is
+/// bit-identical to [`ema_many`]'s.
+pub fn ema_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::ema_lookback(period)?;
+    check_outs("outs", xs, outs)?;
+    lane_groups_into(xs, outs, |ins, outs| {
+        crate::ema_many_into(ins, period, outs)
+    })
+}
+
+/// [`rsi_many`] into caller buffers (as [`ema_many_into`]; bit-identical
+/// to [`rsi_many`]'s results).
+pub fn rsi_many_into(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    crate::rsi_lookback(period)?;
+    check_outs("outs", xs, outs)?;
+    lane_groups_into(xs, outs, |ins, outs| {
+        crate::rsi_many_into(ins, period, outs)
+    })
+}
+
+/// [`atr_many`] into caller buffers: `outs[i]` (of symbol `i`'s length)
+/// receives [`crate::atr`] of its high, low and close, bit-identical to
+/// it. Errors: a bad period; a symbol without high, low or close →
+/// the [`Error::MissingColumn`] [`atr_many`] reports; columns of
+/// different lengths, or `outs` not matching the symbols in count or
+/// lengths → [`Error::LengthMismatch`].
+pub fn atr_many_into(bars: &[Bars<'_>], period: usize, outs: &mut [&mut [f64]]) -> Result<()> {
+    use crate::trigger::Column;
+    crate::atr_lookback(period)?;
+    let mut cols: Vec<[&[f64]; 3]> = Vec::with_capacity(bars.len());
+    for b in bars {
+        match (
+            b.column(Column::High),
+            b.column(Column::Low),
+            b.column(Column::Close),
+        ) {
+            (Some(h), Some(l), Some(c)) => cols.push([h, l, c]),
+            // The error map_series reports for this symbol.
+            _ => return atr_many(std::slice::from_ref(b), period).map(|_| ()),
+        }
+    }
+    let closes: Vec<&[f64]> = cols.iter().map(|c| c[2]).collect();
+    check_outs("outs", &closes, outs)?;
+    let mut jobs: Vec<([&[f64]; 3], &mut [f64])> = cols
+        .into_iter()
+        .zip(outs.iter_mut())
+        .map(|(c, o)| (c, &mut **o))
+        .collect();
+    par_each(&mut jobs, |([h, l, c], o)| {
+        crate::atr_into(h, l, c, period, o)
+    })
 }
 
 /// [`crate::sma`] of every series, in parallel (bit-identical to it).
@@ -88,28 +264,37 @@ const LANE_GROUP: usize = 8;
 type LaneTask<'x, 'o> = (Vec<&'x [f64]>, Vec<&'o mut [f64]>);
 
 /// Runs a many-series kernel on groups of up to [`LANE_GROUP`] series of
-/// one length (in input order within each length), one group per task.
+/// one length (in input order within each length), one group per task,
+/// into fresh outputs.
 fn lane_groups(
     xs: &[&[f64]],
     kernel: impl Fn(&[&[f64]], &mut [&mut [f64]]) -> Result<()> + Sync + Send,
 ) -> Result<Vec<Vec<f64>>> {
+    let mut store: Vec<Vec<f64>> = xs.iter().map(|x| vec![f64::NAN; x.len()]).collect();
+    let mut outs: Vec<&mut [f64]> = store.iter_mut().map(|v| v.as_mut_slice()).collect();
+    lane_groups_into(xs, &mut outs, kernel)?;
+    Ok(store)
+}
+
+/// [`lane_groups`] into `outs` (one per series, of its length: checked by
+/// the callers).
+fn lane_groups_into(
+    xs: &[&[f64]],
+    outs: &mut [&mut [f64]],
+    kernel: impl Fn(&[&[f64]], &mut [&mut [f64]]) -> Result<()> + Sync + Send,
+) -> Result<()> {
     let mut order: Vec<usize> = (0..xs.len()).collect();
     order.sort_by_key(|&i| xs[i].len()); // stable: input order within a length
-    let mut store: Vec<Vec<f64>> = xs.iter().map(|x| vec![f64::NAN; x.len()]).collect();
-    let mut slots: Vec<Option<&mut Vec<f64>>> = store.iter_mut().map(Some).collect();
+    let mut slots: Vec<Option<&mut [f64]>> = outs.iter_mut().map(|o| Some(&mut **o)).collect();
     let mut tasks: Vec<LaneTask<'_, '_>> = Vec::new();
     for same in order.chunk_by(|&a, &b| xs[a].len() == xs[b].len()) {
         for group in same.chunks(LANE_GROUP) {
             let ins = group.iter().map(|&i| xs[i]).collect();
-            let outs = group
-                .iter()
-                .filter_map(|&i| slots[i].take().map(|v| v.as_mut_slice()))
-                .collect();
+            let outs = group.iter().filter_map(|&i| slots[i].take()).collect();
             tasks.push((ins, outs));
         }
     }
-    par_each(&mut tasks, |(ins, outs)| kernel(ins, outs))?;
-    Ok(store)
+    par_each(&mut tasks, |(ins, outs)| kernel(ins, outs))
 }
 
 /// [`crate::ema`] of every series, in parallel: series of one length go,
@@ -136,7 +321,7 @@ fn indicator(ind: Indicator) -> Series {
 
 /// [`crate::atr`] of every symbol's high, low and close, in parallel
 /// (bit-identical to it). A symbol without one of those columns →
-/// [`Error::MissingColumn`](crate::Error::MissingColumn).
+/// [`Error::MissingColumn`].
 pub fn atr_many(bars: &[Bars<'_>], period: usize) -> Result<Vec<Vec<f64>>> {
     crate::atr_lookback(period)?;
     let mut r = map_series(&[indicator(Indicator::Atr { period })], bars)?;
@@ -145,7 +330,7 @@ pub fn atr_many(bars: &[Bars<'_>], period: usize) -> Result<Vec<Vec<f64>>> {
 
 /// [`crate::stoch`] of every symbol, in parallel (bit-identical to it).
 /// A symbol without high, low or close →
-/// [`Error::MissingColumn`](crate::Error::MissingColumn).
+/// [`Error::MissingColumn`].
 pub fn stoch_many(
     bars: &[Bars<'_>],
     fastk: usize,
@@ -178,7 +363,7 @@ pub fn stoch_many(
 /// bit-identical to evaluating that plan symbol by symbol).
 ///
 /// Errors: a column the series read is missing
-/// ([`Error::MissingColumn`](crate::Error::MissingColumn)); columns of a
+/// ([`Error::MissingColumn`]); columns of a
 /// symbol of different lengths; parameters out of range (trees built by
 /// hand).
 pub fn map_series(series: &[Series], bars: &[Bars<'_>]) -> Result<Vec<Vec<Vec<f64>>>> {
@@ -193,19 +378,62 @@ pub fn map_series(series: &[Series], bars: &[Bars<'_>]) -> Result<Vec<Vec<Vec<f6
 
 /// [`Plan::evaluate`] over every symbol, in parallel, with one
 /// [`Scratch`] per worker job (buffers are reused across the symbols a
-/// job evaluates). Each evaluation is identical to `plan.evaluate(&bars[i])`.
+/// job evaluates, but not across calls: see [`evaluate_many_in`]). Each
+/// evaluation is identical to `plan.evaluate(&bars[i])`.
 pub fn evaluate_many(plan: &Plan, bars: &[Bars<'_>]) -> Result<Vec<Evaluation>> {
+    evaluate_many_in(plan, bars, &mut Vec::new())
+}
+
+/// [`evaluate_many`] taking its [`Scratch`]es from `pool` and leaving them
+/// there afterwards (as many as jobs ran at once, about one per thread),
+/// so repeated scans (e.g. every new bar) reuse the same series buffers
+/// and pay no page faults. Each evaluation is identical to
+/// `plan.evaluate(&bars[i])`, whatever `pool` holds.
+pub fn evaluate_many_in(
+    plan: &Plan,
+    bars: &[Bars<'_>],
+    pool: &mut Vec<Scratch>,
+) -> Result<Vec<Evaluation>> {
     let be = Backend::active();
     let run = |s: &mut Scratch, b: &Bars<'_>| super::on(be, || plan.evaluate_in(b, s));
     #[cfg(feature = "rayon")]
     let all: Vec<Result<Evaluation>> = {
         use rayon::prelude::*;
-        bars.par_iter().map_init(Scratch::new, run).collect()
+        use std::sync::Mutex;
+        /// A scratch borrowed from the shared pool, returned on drop.
+        struct Lent<'p> {
+            pool: &'p Mutex<Vec<Scratch>>,
+            scratch: Scratch,
+        }
+        impl Drop for Lent<'_> {
+            fn drop(&mut self) {
+                let s = std::mem::take(&mut self.scratch);
+                let mut g = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+                g.push(s);
+            }
+        }
+        let shared = Mutex::new(std::mem::take(pool));
+        let lend = || Lent {
+            pool: &shared,
+            scratch: shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default(),
+        };
+        let all = bars
+            .par_iter()
+            .map_init(lend, |l, b| run(&mut l.scratch, b))
+            .collect();
+        *pool = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        all
     };
     #[cfg(not(feature = "rayon"))]
     let all: Vec<Result<Evaluation>> = {
-        let mut s = Scratch::new();
-        bars.iter().map(|b| run(&mut s, b)).collect()
+        let mut s = pool.pop().unwrap_or_default();
+        let all = bars.iter().map(|b| run(&mut s, b)).collect();
+        pool.push(s);
+        all
     };
     all.into_iter().collect()
 }
