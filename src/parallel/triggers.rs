@@ -26,6 +26,7 @@
 
 use super::{ChunkLen, grid, par_map};
 use crate::error::{Error, Result};
+use crate::trigger::masks::{held, within};
 use crate::trigger::{
     ArithOp, BandsField, Bars, Column, Cond, CrossDir, Indicator, MacdField, Series, StochField,
     TriggerSet,
@@ -388,8 +389,8 @@ impl<'a> Ctx<'a, '_> {
             RCond::And(a, b) => &self.local(a, lo, hi)? & &self.local(b, lo, hi)?,
             RCond::Or(a, b) => &self.local(a, lo, hi)? | &self.local(b, lo, hi)?,
             RCond::Not(a) => !&self.local(a, lo, hi)?,
-            RCond::Held(a, n) => combine(&self.local(a, lo, hi)?, (*n).max(1), true),
-            RCond::Within(a, n) => combine(&self.local(a, lo, hi)?, (*n).max(1), false),
+            RCond::Held(a, n) => held(&self.local(a, lo, hi)?, *n),
+            RCond::Within(a, n) => within(&self.local(a, lo, hi)?, *n),
         })
     }
 }
@@ -401,50 +402,6 @@ const fn flip(op: CmpOp) -> CmpOp {
         CmpOp::Lt => CmpOp::Gt,
         CmpOp::Le => CmpOp::Ge,
     }
-}
-
-/// `m` with bit i moved to i + k (the low k bits 0).
-fn shifted(m: &BitMask, k: usize) -> BitMask {
-    let n = m.len();
-    let mut out = BitMask::zeros(n);
-    if k >= n {
-        return out;
-    }
-    let src = m.words();
-    let (ws, bs) = (k / 64, k % 64);
-    let dst = out.words_mut();
-    for i in ws..dst.len() {
-        let mut w = src[i - ws] << bs;
-        if bs > 0 && i > ws {
-            w |= src[i - ws - 1] >> (64 - bs);
-        }
-        dst[i] = w;
-    }
-    out.clear_tail();
-    out
-}
-
-/// `held` (AND over the last `n` bars, false before bar `n − 1`) or
-/// `within` (OR over the last `n` bars that exist), by doubling.
-fn combine(m: &BitMask, n: usize, and: bool) -> BitMask {
-    let mut acc = m.clone();
-    let mut span = 1;
-    let step = |acc: &mut BitMask, k: usize| {
-        let s = shifted(acc, k);
-        if and {
-            *acc = &*acc & &s;
-        } else {
-            *acc = &*acc | &s;
-        }
-    };
-    while span * 2 <= n {
-        step(&mut acc, span);
-        span *= 2;
-    }
-    if span < n {
-        step(&mut acc, n - span);
-    }
-    acc
 }
 
 /// Bits `[from, from + count)` of `words` (count ≤ 64), low bit first.

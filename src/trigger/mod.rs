@@ -35,7 +35,7 @@ mod bars;
 pub mod build;
 mod display;
 mod error;
-mod masks;
+pub(crate) mod masks;
 mod plan;
 mod resolve;
 #[cfg(feature = "serde")]
