@@ -12,6 +12,7 @@ mod naive_streamed;
 
 use common::inputs::{Rng, any_series};
 use common::naive_trigger;
+use common::ohlcv::{bars, ohlcv};
 use common::trees::cond_tree;
 use proptest::prelude::*;
 use ta_kernels::stream::{
@@ -274,37 +275,6 @@ proptest! {
         })
         .unwrap()?;
     }
-}
-
-/// Random OHLCV bars: a walk with a consistent high/low, some NaN holes.
-fn ohlcv(len: usize, seed: u64, nan_every: usize) -> [Vec<f64>; 5] {
-    let mut r = Rng::new(seed);
-    let mut c = 100.0;
-    let mut cols: [Vec<f64>; 5] = Default::default();
-    for _ in 0..len {
-        let open = c;
-        c *= 1.0 + 0.01 * r.sym();
-        let high = open.max(c) * (1.0 + 0.005 * r.unit());
-        let low = open.min(c) * (1.0 - 0.005 * r.unit());
-        let vol = 1000.0 * (1.0 + r.unit());
-        for (col, v) in cols.iter_mut().zip([open, high, low, c, vol]) {
-            col.push(v);
-        }
-    }
-    if nan_every > 0 {
-        for col in cols.iter_mut() {
-            for v in col.iter_mut() {
-                if r.below(nan_every) == 0 {
-                    *v = f64::NAN;
-                }
-            }
-        }
-    }
-    cols
-}
-
-fn bars(cols: &[Vec<f64>; 5]) -> Bars<'_> {
-    Bars::ohlcv(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4])
 }
 
 fn bar_at(cols: &[Vec<f64>; 5], i: usize) -> Bar {
