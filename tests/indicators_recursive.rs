@@ -600,6 +600,65 @@ fn many_equals_one_by_one() {
     }
 }
 
+/// A batch whose outputs exceed the 16 MiB streaming threshold: the AVX2
+/// kernel then writes with non-temporal stores, starting its vector loop at
+/// the first 32-byte boundary. Outputs at every alignment must hold the same
+/// bits as the same series in small (cached-store) batches.
+#[test]
+fn large_batches_stream_the_same_bits() {
+    let (count, n, p) = (24, 90_001, 20);
+    let xs: Vec<Vec<f64>> = (0..count)
+        .map(|j| series(ALL_KINDS[j % 7], n, 100 + j as u64))
+        .collect();
+    let refs: Vec<&[f64]> = xs.iter().map(|v| v.as_slice()).collect();
+    for b in backends() {
+        for shift in 0..4 {
+            // Each output starts `shift + j` elements into its buffer, so the
+            // group's outputs have mixed alignments when `j` varies.
+            let mut store: Vec<Vec<f64>> = (0..count).map(|_| vec![0.0; n + 8]).collect();
+            let mut outs: Vec<&mut [f64]> = store
+                .iter_mut()
+                .enumerate()
+                .map(|(j, v)| {
+                    let o = if j < 8 { shift } else { (shift + j) % 4 };
+                    &mut v[o..o + n]
+                })
+                .collect();
+            ta_kernels::kernels::ema::ema_many(b, &refs, p, &mut outs).unwrap();
+            for group in (0..count).step_by(4) {
+                // Four series in a batch take the cached-store lanes.
+                let mut four_store = vec![vec![0.0; n]; 4];
+                let mut four: Vec<&mut [f64]> =
+                    four_store.iter_mut().map(|v| v.as_mut_slice()).collect();
+                ta_kernels::kernels::ema::ema_many(b, &refs[group..group + 4], p, &mut four)
+                    .unwrap();
+                for (q, lanes) in four_store.iter().enumerate() {
+                    let got = &outs[group + q];
+                    let same = (0..n).all(|i| got[i].to_bits() == lanes[i].to_bits());
+                    assert!(same, "{b} shift {shift} series {}", group + q);
+                }
+            }
+            if shift > 0 {
+                continue;
+            }
+            for (j, x) in xs.iter().enumerate() {
+                let got = &outs[j];
+                let mut small = vec![0.0; n];
+                let mut one: Vec<&mut [f64]> = vec![&mut small];
+                ta_kernels::kernels::ema::ema_many(b, &[x.as_slice()], p, &mut one).unwrap();
+                let m = running_max(x, |i| x[i].is_finite());
+                check(
+                    &format!("large batch vs one {b} #{j}"),
+                    got,
+                    &small,
+                    b == Backend::Scalar,
+                    |i| 2.0 * ema_bound(p, m[i]),
+                );
+            }
+        }
+    }
+}
+
 // ---------- _into allocates nothing ----------
 
 #[test]

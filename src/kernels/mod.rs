@@ -13,6 +13,8 @@ pub mod cross;
 pub mod decimate;
 pub mod ema;
 pub mod minmax;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod nontemporal;
 pub mod rolling_sum;
 pub mod rolling_var;
 pub mod stoch;

@@ -8,6 +8,7 @@ use core::arch::x86_64::*;
 
 use super::{rsi_seed, rsi_value, seed_mean};
 use crate::dispatch::Avx2Fma;
+use crate::kernels::nontemporal;
 
 /// Constants of the scan for one multiplier `a`.
 #[derive(Clone, Copy)]
@@ -346,27 +347,45 @@ unsafe fn lanes(v: __m256d) -> [f64; 4] {
 
 /// EMA of 8 series (2 interleaved groups of 4), then 4, then one by one.
 /// `n >= period >= 2`; all lengths equal (checked by the caller).
+/// A call whose outputs total more than
+/// [`STREAM_MIN_BYTES`](crate::kernels::nontemporal::STREAM_MIN_BYTES)
+/// writes them with non-temporal stores (same values, less memory traffic).
 pub(crate) fn ema_many(t: Avx2Fma, xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) {
+    let n = xs.first().map_or(0, |x| x.len());
+    let stream = nontemporal::worth_streaming(n.saturating_mul(xs.len()));
     let mut j = 0;
     while j + 8 <= xs.len() {
         // SAFETY: the token proves AVX2 and FMA; accesses are bounds-checked.
-        unsafe { ema_lanes::<2>(&xs[j..j + 8], period, &mut outs[j..j + 8]) };
+        unsafe { ema_lanes::<2>(&xs[j..j + 8], period, &mut outs[j..j + 8], stream) };
         j += 8;
     }
     if j + 4 <= xs.len() {
         // SAFETY: as above.
-        unsafe { ema_lanes::<1>(&xs[j..j + 4], period, &mut outs[j..j + 4]) };
+        unsafe { ema_lanes::<1>(&xs[j..j + 4], period, &mut outs[j..j + 4], stream) };
         j += 4;
+    }
+    if stream {
+        nontemporal::fence();
     }
     for (x, o) in xs[j..].iter().zip(outs[j..].iter_mut()) {
         super::ema_run(super::Be::Avx2(t), x, period, o);
     }
 }
 
+/// With `stream`, the vector loop starts where the first output is 32-byte
+/// aligned (the bars before it take the scalar step, which computes the
+/// same bits as a lane) and stores non-temporally to every output aligned
+/// like it (normal stores to the others); the caller then fences.
+///
 /// # Safety
 /// The CPU must support AVX2 and FMA; `xs` and `outs` hold `4·G` slices.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn ema_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&mut [f64]]) {
+unsafe fn ema_lanes<const G: usize>(
+    xs: &[&[f64]],
+    period: usize,
+    outs: &mut [&mut [f64]],
+    stream: bool,
+) {
     let n = xs[0].len();
     let k = 2.0 / (period + 1) as f64;
     let a = 1.0 - k;
@@ -377,6 +396,18 @@ unsafe fn ema_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&m
         o[period - 1] = seed;
         y[s / 4][s % 4] = seed;
     }
+    let start = if stream {
+        (period + nontemporal::to_boundary(outs[0], period)).min(n)
+    } else {
+        period
+    };
+    for (s, (x, o)) in xs.iter().zip(outs.iter_mut()).enumerate() {
+        let v = &mut y[s / 4][s % 4];
+        for i in period..start {
+            *v = a.mul_add(*v, k * x[i]);
+            o[i] = *v;
+        }
+    }
     // SAFETY: register-only intrinsics and bounds-checked `ld`/`st`; AVX2 and
     // FMA are enabled on this function.
     unsafe {
@@ -385,7 +416,7 @@ unsafe fn ema_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&m
         for g in 0..G {
             yv[g] = _mm256_loadu_pd(y[g].as_ptr());
         }
-        let mut t = period;
+        let mut t = start;
         while t + 4 <= n {
             let mut cols = [[_mm256_setzero_pd(); 4]; G];
             for g in 0..G {
@@ -407,7 +438,7 @@ unsafe fn ema_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&m
             for g in 0..G {
                 let r = transpose(res[g]);
                 for (q, rq) in r.into_iter().enumerate() {
-                    st(outs[4 * g + q], t, rq);
+                    nontemporal::store(outs[4 * g + q], t, rq, stream);
                 }
             }
             t += 4;
@@ -416,9 +447,10 @@ unsafe fn ema_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&m
             y[g] = lanes(yv[g]);
         }
     }
+    let tail = n - (n - start) % 4;
     for (s, (x, o)) in xs.iter().zip(outs.iter_mut()).enumerate() {
         let mut v = y[s / 4][s % 4];
-        for i in n - (n - period) % 4..n {
+        for i in tail..n {
             v = a.mul_add(v, k * x[i]);
             o[i] = v;
         }
