@@ -42,7 +42,7 @@ pub(crate) fn to_boundary(s: &[f64], i: usize) -> usize {
 pub(crate) unsafe fn store(s: &mut [f64], i: usize, v: __m256d, stream: bool) {
     let c: &mut [f64; 4] = (&mut s[i..i + 4]).try_into().unwrap();
     let p = c.as_mut_ptr();
-    if stream && (p as usize) % 32 == 0 {
+    if stream && (p as usize).is_multiple_of(32) {
         // SAFETY: `p` points to 4 exclusively borrowed f64 and is 32-byte
         // aligned as `vmovntpd` requires; AVX is present per the contract.
         // Callers issue `fence` before returning (see there).
