@@ -1,11 +1,14 @@
 //! AVX2 backend: the canonical order of `scalar.rs`, four lanes at a time.
 //!
-//! Periods up to [`SEQUENTIAL_MAX`] run the *vertical* layout: four
+//! Periods up to [`SEQUENTIAL_MAX`] run the *vertical* layout: eight
 //! consecutive regions (see [`scalar::region_seq`]) at a time, one per
-//! lane, each lane performing the scalar running sums in their order. Four
-//! values of each region are loaded together and transposed (4×4), and the
-//! outputs are transposed back before their store, so the scans need no
-//! other shuffles: about half the instructions of the grouped layout below.
+//! lane of two vectors (then four, then the scalar code for the last few),
+//! each lane performing the scalar running sums in their order. The two
+//! vectors are independent chains, so the 3-cycle latency of the running
+//! `vaddpd` is hidden. Four values of each region are loaded together and
+//! transposed (4×4), and the outputs are transposed back before their
+//! store, so the scans need no other shuffles. Per four outputs: 4
+//! loads, 16 arithmetic operations and 6 shuffles, no division.
 //!
 //! For longer periods (up to [`GROUPED_MAX`]) each region (see [`scalar::region`]) runs a backward in-register suffix
 //! scan of chunk `k` (deviations from `ra` and their squares, fused in one
@@ -221,6 +224,12 @@ struct VConsts {
     vinvd: __m256d,
 }
 
+/// Regions per vertical group: `4·G` with `G` = this many vectors.
+const G_MAX: usize = 2;
+
+/// Per-step suffix sums of the vertical layout, `[t][g]` (lane = region).
+type Scratch = [[__m256d; G_MAX]; SEQUENTIAL_MAX];
+
 /// # Safety
 ///
 /// The CPU must support AVX2 and FMA; `1 <= p <= min(x.len(),
@@ -236,14 +245,21 @@ unsafe fn rolling_vertical(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
     };
     let (mut b1, mut b2) = ([0.0; SEQUENTIAL_MAX], [0.0; SEQUENTIAL_MAX]);
     let z = _mm256_setzero_pd();
-    let (mut v1, mut v2) = ([z; SEQUENTIAL_MAX], [z; SEQUENTIAL_MAX]);
+    let (mut v1, mut v2): (Scratch, Scratch) =
+        ([[z; G_MAX]; SEQUENTIAL_MAX], [[z; G_MAX]; SEQUENTIAL_MAX]);
     // Region 0 has no chunk before it; the scalar code handles it.
     scalar::region_seq(x, p, out, 0, invp, invd, &mut b1, &mut b2);
-    let span = 3 * p + p.div_ceil(4) * 4;
+    let w = p.div_ceil(4) * 4;
     let mut s = p;
-    while s + span <= n {
+    // Eight regions at a time: two independent chains per running sum.
+    while s + 7 * p + w <= n {
+        // SAFETY: s >= p and s + 7p + 4·⌈p/4⌉ <= n; AVX2 is enabled here.
+        unsafe { group::<2>(x, p, out, s, &c, &mut v1, &mut v2) };
+        s += 8 * p;
+    }
+    if s + 3 * p + w <= n {
         // SAFETY: s >= p and s + 3p + 4·⌈p/4⌉ <= n; AVX2 is enabled here.
-        unsafe { quad(x, p, out, s, &c, &mut v1, &mut v2) };
+        unsafe { group::<1>(x, p, out, s, &c, &mut v1, &mut v2) };
         s += 4 * p;
     }
     while s < n {
@@ -271,135 +287,219 @@ fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
     }
 }
 
-/// Regions `s`, `s + p`, `s + 2p`, `s + 3p` in the four lanes, with the
-/// operations of [`scalar::region_seq`] in its order (so the same bits).
+/// Four values of each of the four lanes `b`, from `x[b[l] + off ..]`,
+/// transposed (entry `j` = step `off + j` of every lane).
 ///
-/// Reads `x[s + 1 - p .. s + 3p + 4·⌈p/4⌉]`, writes `out[s .. s + 4p]`
-/// and the scratch `v1[..p]`, `v2[..p]` (the suffix sums per lane).
+/// # Safety
+///
+/// AVX2 must be available; `b[l] + off + 4 <= x.len()` for every `l`.
+#[inline(always)]
+unsafe fn load4(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
+    // SAFETY: in bounds by the caller's contract; AVX2 is available.
+    unsafe {
+        transpose([
+            _mm256_loadu_pd(xp.add(b[0] + off)),
+            _mm256_loadu_pd(xp.add(b[1] + off)),
+            _mm256_loadu_pd(xp.add(b[2] + off)),
+            _mm256_loadu_pd(xp.add(b[3] + off)),
+        ])
+    }
+}
+
+/// One step of the suffix running sums (see [`scalar::region_seq`]).
+#[inline(always)]
+fn suffix_step(v: __m256d, r: __m256d, c1: &mut __m256d, c2: &mut __m256d) {
+    // SAFETY: register-only intrinsics; only inlined into functions that
+    // enable AVX2.
+    unsafe {
+        let a = _mm256_sub_pd(v, r);
+        *c1 = _mm256_add_pd(*c1, a);
+        *c2 = _mm256_add_pd(*c2, _mm256_mul_pd(a, a));
+    }
+}
+
+/// One step of the prefix running sums, finished with the suffix sums
+/// `a1`, `a2` (see [`scalar::region_seq`] and [`scalar::finish_seq`]).
+#[inline(always)]
+fn prefix_step(
+    v: __m256d,
+    r: __m256d,
+    c1: &mut __m256d,
+    c2: &mut __m256d,
+    a1: __m256d,
+    a2: __m256d,
+    c: &VConsts,
+) -> __m256d {
+    // SAFETY: register-only intrinsics; only inlined into functions that
+    // enable AVX2.
+    unsafe {
+        let b = _mm256_sub_pd(v, r);
+        *c1 = _mm256_add_pd(*c1, b);
+        *c2 = _mm256_add_pd(*c2, _mm256_mul_pd(b, b));
+        let s1 = _mm256_add_pd(a1, *c1);
+        let s2 = _mm256_add_pd(a2, *c2);
+        let w = _mm256_sub_pd(s2, _mm256_mul_pd(_mm256_mul_pd(s1, c.vinvp), s1));
+        // max(0, w) keeps a NaN w (the second operand is returned when the
+        // compare is false); w is never -0 (see scalar::finish_seq).
+        _mm256_mul_pd(_mm256_max_pd(_mm256_setzero_pd(), w), c.vinvd)
+    }
+}
+
+/// Regions `s + k·p`, `k < 4·G`, one per lane (vector `g` holds regions
+/// `4g .. 4g + 4`), with the operations of [`scalar::region_seq`] in its
+/// order, so the same bits. The `G` vectors are independent chains, which
+/// hides the latency of the running sums.
+///
+/// Reads `x[s + 1 - p .. s + (4G - 1)·p + 4·⌈p/4⌉]`, writes
+/// `out[s .. s + 4G·p]` and the scratch `v1[..p]`, `v2[..p]` (entries
+/// `..G` of each).
 ///
 /// # Safety
 ///
 /// AVX2 must be available; `x.len() == out.len()`, `1 <= p <=
-/// SEQUENTIAL_MAX`, `s >= p`, `s + 3p + 4·⌈p/4⌉ <= x.len()`.
+/// SEQUENTIAL_MAX`, `1 <= G <= G_MAX`, `s >= p`,
+/// `s + (4G - 1)·p + 4·⌈p/4⌉ <= x.len()`.
 #[inline(always)]
-unsafe fn quad(
+unsafe fn group<const G: usize>(
     x: &[f64],
     p: usize,
     out: &mut [f64],
     s: usize,
     c: &VConsts,
-    v1: &mut [__m256d; SEQUENTIAL_MAX],
-    v2: &mut [__m256d; SEQUENTIAL_MAX],
+    v1: &mut Scratch,
+    v2: &mut Scratch,
 ) {
-    debug_assert!(s >= p && s + 3 * p + p.div_ceil(4) * 4 <= x.len() && x.len() == out.len());
+    debug_assert!(
+        (1..=G_MAX).contains(&G)
+            && (1..=SEQUENTIAL_MAX).contains(&p)
+            && s >= p
+            && s + (4 * G - 1) * p + p.div_ceil(4) * 4 <= x.len()
+            && x.len() == out.len()
+    );
     let xp = x.as_ptr();
     let op = out.as_mut_ptr();
-    let lane = [s, s + p, s + 2 * p, s + 3 * p];
-    let (ra, rb) = (lane.map(|sl| x[sl - 1]), lane.map(|sl| x[sl]));
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
-    let (nz, zero, rav, rbv) = unsafe {
-        (
-            _mm256_set1_pd(-0.0),
-            _mm256_setzero_pd(),
-            _mm256_setr_pd(ra[0], ra[1], ra[2], ra[3]),
-            _mm256_setr_pd(rb[0], rb[1], rb[2], rb[3]),
-        )
-    };
-    // SAFETY: register-only intrinsic; the caller guarantees AVX2.
-    let dv = unsafe { _mm256_sub_pd(rbv, rav) };
-    // Four values of every lane, from `x[base[l] + off ..]`, transposed.
-    let load = |base: [usize; 4], off: usize| {
-        // SAFETY: every caller below keeps `base[l] + off + 4 <= x.len()`
-        // (see the bounds there).
-        transpose(base.map(|b| unsafe { _mm256_loadu_pd(xp.add(b + off)) }))
-    };
-    // Chunk k of each lane starts its suffix terms at x[sl + 1 - p] (s >= p).
-    let below = lane.map(|sl| sl + 1 - p);
+    let (nz, zero) = unsafe { (_mm256_set1_pd(-0.0), _mm256_setzero_pd()) };
+    // base[g][l]: the first output of the region in lane l of vector g;
+    // rv[g]: the reference x[base] of every lane (base < s + 4G·p <= n).
+    let mut base = [[0usize; 4]; G];
+    let mut rv = [zero; G];
+    for g in 0..G {
+        for (l, b) in base[g].iter_mut().enumerate() {
+            *b = s + (4 * g + l) * p;
+        }
+        let b = base[g];
+        // SAFETY: register-only intrinsic; the caller guarantees AVX2.
+        rv[g] = unsafe { _mm256_setr_pd(x[b[0]], x[b[1]], x[b[2]], x[b[3]]) };
+    }
+    let v1 = &mut v1[..p];
+    let v2 = &mut v2[..p];
 
     // Suffix sums of chunk k, t = p - 2 down to 0 (q = p - 1 terms).
-    v1[p - 1] = nz;
-    v2[p - 1] = nz;
+    v1[p - 1] = [nz; G_MAX];
+    v2[p - 1] = [nz; G_MAX];
     let q = p - 1;
     if q > 0 {
-        let (mut c1, mut c2) = (nz, nz);
-        let mut step = |v: __m256d, t: usize| {
-            // SAFETY: register-only intrinsics; AVX2 is available.
-            unsafe {
-                let a = _mm256_sub_pd(v, rav);
-                c1 = _mm256_add_pd(c1, a);
-                c2 = _mm256_add_pd(c2, _mm256_mul_pd(a, a));
+        // Chunk k of each lane starts its terms at x[b + 1 - p] (s >= p).
+        let mut below = base;
+        for b in below.iter_mut() {
+            for bl in b.iter_mut() {
+                *bl = *bl + 1 - p;
             }
-            v1[t] = c1;
-            v2[t] = c2;
-        };
+        }
+        let (mut c1, mut c2) = ([nz; G], [nz; G]);
         // The top block (t0 .. q, possibly partial), then whole blocks.
-        // Each reads x[sl + 1 - p + t0 .. + 4]: sl + 1 - p >= 1 (s >= p),
-        // and t0 <= q - 1 = p - 2 gives sl + 1 - p + t0 + 4 <= s + 3p + 3
-        // <= s + 3p + 4·⌈p/4⌉ <= x.len().
+        // Each reads x[b + 1 - p + t0 .. + 4]: b + 1 - p >= 1 (s >= p), and
+        // t0 <= q - 1 = p - 2 gives an end <= s + (4G - 1)p + 3 <=
+        // s + (4G - 1)p + 4·⌈p/4⌉ <= x.len().
         let mut t0 = (q - 1) / 4 * 4;
-        let v = load(below, t0);
+        let mut v = [[zero; 4]; G];
+        for g in 0..G {
+            // SAFETY: in bounds (above); AVX2 is available.
+            v[g] = unsafe { load4(xp, &below[g], t0) };
+        }
         for j in (0..q - t0).rev() {
-            step(v[j], t0 + j);
+            for g in 0..G {
+                suffix_step(v[g][j], rv[g], &mut c1[g], &mut c2[g]);
+                v1[t0 + j][g] = c1[g];
+                v2[t0 + j][g] = c2[g];
+            }
         }
         while t0 > 0 {
             t0 -= 4;
-            let v = load(below, t0);
-            step(v[3], t0 + 3);
-            step(v[2], t0 + 2);
-            step(v[1], t0 + 1);
-            step(v[0], t0);
-        }
-    }
-
-    // Prefix sums of chunk k+1, t = 0 up to p - 1, combined at once.
-    let (mut c1, mut c2) = (nz, nz);
-    let mut t0 = 0;
-    while t0 < p {
-        // Reads x[sl + t0 .. + 4]: t0 <= 4·⌈p/4⌉ - 4, so the end is
-        // <= s + 3p + 4·⌈p/4⌉ <= x.len().
-        let v = load(lane, t0);
-        let mut r = [zero; 4];
-        let jn = (p - t0).min(4);
-        for j in 0..jn {
-            let t = t0 + j;
-            // SAFETY: register-only intrinsics; AVX2 is available.
-            unsafe {
-                let b = _mm256_sub_pd(v[j], rbv);
-                c1 = _mm256_add_pd(c1, b);
-                c2 = _mm256_add_pd(c2, _mm256_mul_pd(b, b));
-                // scalar::combine, lane-wise.
-                let d = if t == p - 1 { zero } else { dv };
-                let nd = _mm256_mul_pd(_mm256_set1_pd((t + 1) as f64), d);
-                let s1 = _mm256_add_pd(_mm256_add_pd(v1[t], c1), nd);
-                let s2 = _mm256_add_pd(
-                    _mm256_add_pd(v2[t], c2),
-                    _mm256_mul_pd(d, _mm256_add_pd(_mm256_add_pd(c1, c1), nd)),
-                );
-                let w = _mm256_sub_pd(s2, _mm256_mul_pd(_mm256_mul_pd(s1, c.vinvp), s1));
-                // max(0, w) keeps a NaN w (the second operand is returned
-                // when the compare is false); + 0 turns -0 into +0.
-                r[j] = _mm256_mul_pd(_mm256_add_pd(_mm256_max_pd(zero, w), zero), c.vinvd);
+            for g in 0..G {
+                // SAFETY: in bounds (above); AVX2 is available.
+                v[g] = unsafe { load4(xp, &below[g], t0) };
             }
-        }
-        let r = transpose(r);
-        for l in 0..4 {
-            // SAFETY: out[lane[l] + t0 .. + jn] is in bounds (lane[l] + p
-            // <= s + 4p <= x.len() == out.len(), t0 + jn <= p); a partial
-            // block stores only its first jn lanes (maskstore), so the next
-            // region's outputs are untouched.
-            unsafe {
-                let dst = op.add(lane[l] + t0);
-                if jn == 4 {
-                    _mm256_storeu_pd(dst, r[l]);
-                } else {
-                    let mask = _mm256_cmpgt_epi64(
-                        _mm256_set1_epi64x(jn as i64),
-                        _mm256_setr_epi64x(0, 1, 2, 3),
-                    );
-                    _mm256_maskstore_pd(dst, mask, r[l]);
+            for j in (0..4).rev() {
+                for g in 0..G {
+                    suffix_step(v[g][j], rv[g], &mut c1[g], &mut c2[g]);
+                    v1[t0 + j][g] = c1[g];
+                    v2[t0 + j][g] = c2[g];
                 }
             }
         }
+    }
+
+    // Prefix sums of chunk k+1, t = 0 up to p - 1, finished at once.
+    let (mut c1, mut c2) = ([nz; G], [nz; G]);
+    let mut t0 = 0;
+    // Whole blocks. Each reads x[b + t0 .. + 4] with t0 + 4 <= p, so the
+    // end is <= s + 4G·p <= x.len() (the caller's bound, as 4·⌈p/4⌉ >= p),
+    // and writes out[b + t0 .. + 4], inside the lane's region.
+    while t0 + 4 <= p {
+        let mut v = [[zero; 4]; G];
+        for g in 0..G {
+            // SAFETY: in bounds (above); AVX2 is available.
+            v[g] = unsafe { load4(xp, &base[g], t0) };
+        }
+        let mut r = [[zero; 4]; G];
+        for j in 0..4 {
+            let (a1, a2) = (v1[t0 + j], v2[t0 + j]);
+            for g in 0..G {
+                r[g][j] = prefix_step(v[g][j], rv[g], &mut c1[g], &mut c2[g], a1[g], a2[g], c);
+            }
+        }
+        for g in 0..G {
+            let r = transpose(r[g]);
+            for l in 0..4 {
+                // SAFETY: out[base[g][l] + t0 .. + 4] is in bounds (above).
+                unsafe { _mm256_storeu_pd(op.add(base[g][l] + t0), r[l]) };
+            }
+        }
         t0 += 4;
+    }
+    let jn = p - t0;
+    if jn > 0 {
+        // The partial last block: reads x[b + t0 .. + 4], t0 = 4·⌊p/4⌋,
+        // end <= s + (4G - 1)p + 4·⌈p/4⌉ <= x.len(); stores only the first
+        // jn lanes (maskstore), so the next region's outputs are untouched.
+        let mut v = [[zero; 4]; G];
+        for g in 0..G {
+            // SAFETY: in bounds (above); AVX2 is available.
+            v[g] = unsafe { load4(xp, &base[g], t0) };
+        }
+        let mut r = [[zero; 4]; G];
+        for j in 0..jn {
+            let (a1, a2) = (v1[t0 + j], v2[t0 + j]);
+            for g in 0..G {
+                r[g][j] = prefix_step(v[g][j], rv[g], &mut c1[g], &mut c2[g], a1[g], a2[g], c);
+            }
+        }
+        // SAFETY: register-only intrinsics; AVX2 is available.
+        let mask = unsafe {
+            _mm256_cmpgt_epi64(
+                _mm256_set1_epi64x(jn as i64),
+                _mm256_setr_epi64x(0, 1, 2, 3),
+            )
+        };
+        for g in 0..G {
+            let r = transpose(r[g]);
+            for l in 0..4 {
+                // SAFETY: out[base[g][l] + t0 .. + jn] is in bounds
+                // (base + p <= s + 4G·p <= x.len() == out.len()).
+                unsafe { _mm256_maskstore_pd(op.add(base[g][l] + t0), mask, r[l]) };
+            }
+        }
     }
 }

@@ -22,9 +22,12 @@
 //! Deviations and squares of both quantities are formed in the same pass.
 //!
 //! - `p <=` [`SEQUENTIAL_MAX`] (= 64): plain running sums (depth
-//!   `<= p - 1`); the AVX2 backend runs four regions at a time, one per
-//!   lane (the *vertical* layout: two 4×4 transposes per four outputs
-//!   and no other shuffles);
+//!   `<= p - 1`), and both chunks shifted by the *one* reference `x[s]`
+//!   (the first value of chunk `k+1`, a member of every window of the
+//!   region), so no `δ` terms: `S1 = S1a + S1b`, `S2 = S2a + S2b`. The
+//!   AVX2 backend runs eight regions at a time, one per lane (the
+//!   *vertical* layout: two 4×4 transposes per four outputs and no other
+//!   shuffles);
 //! - `p <=` [`GROUPED_MAX`] (= 128): scans in groups of four (an
 //!   in-register scan per group plus a carry, as in `rolling_sum`), so
 //!   every sum has depth `<= p/4 + 3`;
@@ -34,7 +37,8 @@
 //!   backward pass). O(1) work per output for every period.
 //!
 //! A window of identical values gives deviations that are all exactly
-//! `0` and `δ = 0`, hence **exactly `0.0`** wherever it is in the series.
+//! `0` (and `δ = 0` where it is used), hence **exactly `0.0`** wherever
+//! it is in the series.
 //!
 //! # Error bound (derivation sketch)
 //!
@@ -46,8 +50,15 @@
 //! `p·σ²`. On the grouped path each sum has depth `D <= p/4 + 3`, so
 //! (first order) `|ΔS2| <~ D·u·(10·p²σ²)` and `|Δ(S1²/p)| <~ 2D·u·p²σ²`;
 //! together **relative error `<~ 4·p²·u`**, i.e. `<= 7.3e-12 < 1e-11` for
-//! every `p <= 128`. On the sequential path `D <= p - 1`, which gives
-//! `<~ 12·p²·u <= 5.5e-12` for every `p <= 64`. On the compensated path the sums are good to `~2u`
+//! every `p <= 128`. On the sequential path (one reference, no `δ`
+//! terms) write `T = Σ(x - r)² <= p²σ²`. `S2` sums `p` squares (each
+//! within `3u`) with depth `<= p`: `|ΔS2| <= (p + 3)·u·T`. `S1` sums `p`
+//! deviations (each within `u`) with depth `<= p`: `|ΔS1| <= (p + 1)·u·Σ|x - r|
+//! <= (p + 1)·u·√(p·T)`, and `|S1| = p·|mean - r| <= p·√(p-1)·σ`, so
+//! `|Δ(S1²/p)| <= 2(p + 1)·p²·u·σ² + 3u·S1²/p`. With the final subtraction
+//! and the multiply by `1/(p - ddof)`, the relative error is
+//! `<= (3p² + 8p)·u <= 12·p²·u`, i.e. `<= 5.5e-12` for every `p <= 64`.
+//! On the compensated path the sums are good to `~2u`
 //! of their magnitude and the combination adds a few roundings, giving
 //! `<~ 40·p·u` (`<= 1e-11` for `p` up to about 2000; beyond that the worst
 //! case needs the reference to be an outlier by `√p·σ` *and* aligned
@@ -86,11 +97,10 @@
 //! shuffles for the scans). Periods above [`GROUPED_MAX`] run the scalar
 //! compensated path on every backend.
 //!
-//! Measured (criterion, p = 20, random walk, shared 2-core Zen 3): the
-//! grouped layout ran at 1.44× the plain sliding sum-and-sum-of-squares
-//! loop at n = 1e4 (quiet machine); the vertical layout, about half the
-//! instructions per output, is what p <= 64 now uses (figures in
-//! README.md).
+//! Measured (criterion, p = 20, random walk, shared 2-core Zen 3, one
+//! run): the eight-lane vertical layout ran at 5.0× (n = 1e4) and 2.9×
+//! (n = 1e6) the plain sliding sum-and-sum-of-squares loop
+//! (`benches/rolling_var.rs`).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;

@@ -6,9 +6,9 @@
 //! can cover with whole vectors and calls [`region`] for the others; the
 //! long-period path ([`region_long`]) is shared by every backend.
 //!
-//! Sequential path (`p <=` [`SEQUENTIAL_MAX`], [`region_seq`]): the same
-//! references and combination as below, with plain running sums in place
-//! of the grouped scans.
+//! Sequential path (`p <=` [`SEQUENTIAL_MAX`], [`region_seq`]): plain
+//! running sums of both chunks about the one reference `x[s]` (no `δ`
+//! terms), see [`region_seq`].
 //!
 //! Grouped path (`SEQUENTIAL_MAX < p <=` [`GROUPED_MAX`]), for a region `s` (a multiple of
 //! `p`; chunk `k` is `x[s-p..s]`, chunk `k+1` is `x[s..s+p]`):
@@ -97,12 +97,34 @@ pub(crate) fn rolling(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
     }
 }
 
+/// Variance from the window's sums about a member of the window, on the
+/// sequential path: `V = S2 - (S1·(1/p))·S1`, clamped at `+0.0` (a NaN
+/// passes through: `0 > NaN` is false), times `1/(p - ddof)`.
+///
+/// `V` is never `-0.0` here: `S2` is `S2a + S2b` with `S2b` a sum of
+/// squares that includes `(x[s] - x[s])² = +0`, so `S2 >= +0`, and
+/// `(S1·(1/p))·S1` is a product of two factors of one sign, `>= +0`; so
+/// `+0 - +0 = +0` is the only way to reach zero.
+#[inline(always)]
+pub(crate) fn finish_seq(s1: f64, s2: f64, invp: f64, invd: f64) -> f64 {
+    let v = s2 - (s1 * invp) * s1;
+    let c = if 0.0 > v { 0.0 } else { v };
+    c * invd
+}
+
 /// The outputs `out[s + t]`, `t < min(p, n - s)`, of region `s` on the
-/// sequential path (`p <=` [`SEQUENTIAL_MAX`]): plain running sums, the
-/// suffix sums of chunk `k` walked from `t = p - 2` down to `0` (into
-/// `b1`, `b2`; `-0.0` at `t = p - 1`), then the prefix sums of chunk `k+1`
-/// walked up, each combined at once. The AVX2 backend runs exactly these
-/// operations for four regions at a time, one per lane.
+/// sequential path (`p <=` [`SEQUENTIAL_MAX`]), all about the single
+/// reference `r = x[s]`, which is a member of every window of the region:
+///
+/// - suffix sums of chunk `k`: `a = x[s - p + 1 + t] - r`, `c1 += a`,
+///   `c2 += a·a`, walked from `t = p - 2` down to `0` from `-0.0` (into
+///   `b1[t]`, `b2[t]`; `-0.0` at `t = p - 1` and everywhere for region 0);
+/// - prefix sums of chunk `k+1`, walked up: `b = x[s + t] - r`,
+///   `c1 += b`, `c2 += b·b`, then at once
+///   `out[s + t] = `[`finish_seq`]`(b1[t] + c1, b2[t] + c2)`.
+///
+/// The AVX2 backend runs exactly these operations for four or eight
+/// regions at a time, one per lane.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn region_seq(
     x: &[f64],
@@ -115,7 +137,7 @@ pub(crate) fn region_seq(
     b2: &mut [f64; SEQUENTIAL_MAX],
 ) {
     let m = p.min(x.len() - s);
-    let (ra, rb, delta) = refs(x, s);
+    let r = x[s];
     if s == 0 {
         b1[..m].fill(-0.0);
         b2[..m].fill(-0.0);
@@ -124,7 +146,7 @@ pub(crate) fn region_seq(
         b1[p - 1] = -0.0;
         b2[p - 1] = -0.0;
         for t in (0..p - 1).rev() {
-            let a = x[s + 1 + t - p] - ra;
+            let a = x[s + 1 + t - p] - r;
             c1 += a;
             c2 += a * a;
             b1[t] = c1;
@@ -133,10 +155,10 @@ pub(crate) fn region_seq(
     }
     let (mut c1, mut c2) = (-0.0, -0.0);
     for t in 0..m {
-        let b = x[s + t] - rb;
+        let b = x[s + t] - r;
         c1 += b;
         c2 += b * b;
-        out[s + t] = combine(t, p, delta, b1[t], b2[t], c1, c2, invp, invd);
+        out[s + t] = finish_seq(b1[t] + c1, b2[t] + c2, invp, invd);
     }
 }
 
