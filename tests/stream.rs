@@ -469,13 +469,19 @@ fn warm_up_equals_pushing_at_every_kind_of_split() {
 /// in set order, with its name; and fewer after.
 #[test]
 fn many_fired_triggers_are_all_reported() {
-    let text: String = (0..13)
+    // 70 triggers: beyond the 64 gathered as a mask, too.
+    let text: String = (0..70)
         .map(|i| format!("t{i} = close > {}\n", i as f64))
         .collect();
     let set = TriggerSet::parse(&text).unwrap();
     let mut e = StreamEngine::new(&set).unwrap();
     for (close, want) in [
-        (100.0, 13),
+        (100.0, 70),
+        (65.5, 66),
+        (64.5, 65),
+        (63.5, 64),
+        (62.5, 63),
+        (12.5, 13),
         (9.5, 10),
         (8.5, 9),
         (7.5, 8),
@@ -550,23 +556,39 @@ fn snapshots_of_other_versions_or_sets_are_refused() {
     e.warm_up(&bars(&cols)).unwrap();
     let snap = e.snapshot();
     assert_eq!(snap.version, SNAPSHOT_VERSION);
-    let mut old = snap.clone();
-    old.version = SNAPSHOT_VERSION + 1;
-    let err = StreamEngine::restore(&set, &old).unwrap_err();
-    assert!(matches!(
-        err,
-        Error::Stream(StreamError::SnapshotVersion { .. })
-    ));
-    assert!(err.to_string().contains("version"), "{err}");
+    // Version 1 (before the compact engine layout) and a future one.
+    for version in [1, SNAPSHOT_VERSION + 1] {
+        let mut old = snap.clone();
+        old.version = version;
+        let err = StreamEngine::restore(&set, &old).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Stream(StreamError::SnapshotVersion { .. })
+        ));
+        assert!(err.to_string().contains("version"), "{err}");
+    }
     let other = TriggerSet::parse("x = rsi(14) < 30").unwrap();
     let err = StreamEngine::restore(&other, &snap).unwrap_err();
     assert!(
         matches!(err, Error::Stream(StreamError::SnapshotSet { .. })),
         "{err}"
     );
-    let mut cut = snap.clone();
-    cut.states[3].pop();
-    assert!(StreamEngine::restore(&set, &cut).is_err());
+    // Any state cut short, or with a word too many, is refused.
+    let mut cut_any = false;
+    for k in 0..snap.states.len() {
+        let mut bad = snap.clone();
+        bad.states[k].push(0);
+        assert!(StreamEngine::restore(&set, &bad).is_err(), "state {k} long");
+        let mut cut = snap.clone();
+        if cut.states[k].pop().is_some() {
+            cut_any = true;
+            assert!(StreamEngine::restore(&set, &cut).is_err(), "state {k} cut");
+        }
+    }
+    assert!(cut_any);
+    let mut fewer = snap.clone();
+    fewer.states.pop();
+    assert!(StreamEngine::restore(&set, &fewer).is_err());
     let mut e2 = StreamEngine::restore(&set, &snap).unwrap();
     assert_eq!(e2.bars(), 100);
     // Reset forgets everything.

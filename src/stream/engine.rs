@@ -77,7 +77,8 @@ const INLINE_FIRED: usize = 8;
 /// The triggers that fired at one bar, in set order.
 ///
 /// Up to eight fired triggers are held inline, so a bar allocates nothing
-/// in the common case (the names are shared with the engine).
+/// in the common case; the names are shared with the engine, and only
+/// when a trigger fired (a bar where none fired costs no reference count).
 #[derive(Clone)]
 pub struct Fired {
     len: usize,
@@ -85,13 +86,18 @@ pub struct Fired {
     /// All the indices when more than [`INLINE_FIRED`] fired (else empty,
     /// which does not allocate).
     spill: Vec<usize>,
-    names: Arc<[String]>,
+    /// The set's names; `None` when nothing fired.
+    names: Option<Arc<[String]>>,
 }
 
 impl Fired {
     /// The names of the triggers that fired, in set order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.indices().iter().map(|&i| self.names[i].as_str())
+        let names = self.names.as_deref().unwrap_or(&[]);
+        self.indices()
+            .iter()
+            .filter_map(|&i| names.get(i))
+            .map(String::as_str)
     }
 
     /// The positions in the set of the triggers that fired, ascending.
@@ -117,9 +123,10 @@ impl Fired {
     }
 }
 
+/// Equal when the same triggers (positions and names) fired.
 impl PartialEq for Fired {
     fn eq(&self, other: &Self) -> bool {
-        self.indices() == other.indices() && self.names == other.names
+        self.indices() == other.indices() && self.names().eq(other.names())
     }
 }
 
@@ -246,36 +253,175 @@ impl Ind {
     }
 }
 
+/// Indicator states by kind, outside the node list: the nodes stay small
+/// (a few words), and the common indicators get their own arms in
+/// [`eval`] (no second dispatch on the indicator kind).
+#[derive(Clone, Debug, Default)]
+struct States {
+    sma: Vec<Sma>,
+    ema: Vec<Ema>,
+    rsi: Vec<Rsi>,
+    /// Raw variances (before non-finite results become NaN), shared by
+    /// VAR, STDDEV and BBANDS of one input and period.
+    var: Vec<Var>,
+    macd: Vec<Macd>,
+    /// Every other indicator.
+    other: Vec<Ind>,
+    /// `prev` queues: the last `n` committed values of the input, oldest
+    /// first.
+    prev: Vec<VecDeque<f64>>,
+}
+
+/// No input slot (an indicator reading the bar itself).
+const NONE: usize = usize::MAX;
+
 /// One node: what it computes, where its inputs are (series slots in
-/// `vals`, condition slots in `bits`), and its state.
-// The states live inline in the node vector: one pass over contiguous
-// nodes per bar, no pointer chase (boxing the large variants would add one
-// per indicator per bar).
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
+/// `vals`, condition slots in `bits`), where it writes (`s`), and its
+/// state (inline when a word or two, else `k` in [`States`]).
+#[derive(Clone, Copy, Debug)]
 enum Op {
-    Column(Column),
-    Const(f64),
-    Neg(usize),
-    Arith(ArithOp, usize, usize),
-    /// The last `n` committed values of the input, oldest first.
-    Prev(usize, usize, VecDeque<f64>),
-    Ind(Option<usize>, Ind),
-    Compare(CmpOp, usize, usize),
-    /// `prev`: whether the previous bar satisfied the "before" half.
-    Cross {
-        dir: CrossDir,
+    Column {
+        c: Column,
+        s: usize,
+    },
+    /// Written once by `new`; no other node writes the slot.
+    Const {
+        s: usize,
+    },
+    Neg {
+        a: usize,
+        s: usize,
+    },
+    Add {
         a: usize,
         b: usize,
+        s: usize,
+    },
+    Sub {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Mul {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Div {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Prev {
+        a: usize,
+        s: usize,
+        n: usize,
+        k: usize,
+    },
+    Sma {
+        i: usize,
+        s: usize,
+        k: usize,
+    },
+    Ema {
+        i: usize,
+        s: usize,
+        k: usize,
+    },
+    Rsi {
+        i: usize,
+        s: usize,
+        k: usize,
+    },
+    VarRaw {
+        i: usize,
+        s: usize,
+        k: usize,
+    },
+    Macd {
+        i: usize,
+        s: usize,
+        k: usize,
+    },
+    /// An indicator of [`States::other`]; `i` may be [`NONE`].
+    Other {
+        i: usize,
+        s: usize,
+        k: usize,
+    },
+    /// Bollinger Bands from a mean slot and a raw variance slot.
+    Bands {
+        m: usize,
+        v: usize,
+        s: usize,
+        up: f64,
+        dn: f64,
+    },
+    /// `σ·k` from a raw variance slot.
+    Std {
+        v: usize,
+        s: usize,
+        k: f64,
+    },
+    /// The variance from a raw variance slot.
+    VarFin {
+        v: usize,
+        s: usize,
+    },
+    Gt {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Ge {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Lt {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Le {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    /// `prev`: whether the previous bar satisfied the "before" half
+    /// (`a <= b`).
+    CrossAbove {
+        a: usize,
+        b: usize,
+        s: usize,
         prev: bool,
     },
-    And(usize, usize),
-    Or(usize, usize),
-    Not(usize),
+    /// `prev`: whether the previous bar had `a >= b`.
+    CrossBelow {
+        a: usize,
+        b: usize,
+        s: usize,
+        prev: bool,
+    },
+    And {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Or {
+        a: usize,
+        b: usize,
+        s: usize,
+    },
+    Not {
+        a: usize,
+        s: usize,
+    },
     /// Consecutive true bars ending at the last committed bar (saturated
     /// at `n`).
     Held {
         c: usize,
+        s: usize,
         n: u64,
         run: u64,
     },
@@ -283,30 +429,47 @@ enum Op {
     /// (saturated at `n`; `n` means none in the window).
     Within {
         c: usize,
+        s: usize,
         n: u64,
         age: u64,
     },
-    /// Bollinger Bands from a mean slot and a raw variance slot.
-    Bands {
-        m: usize,
-        v: usize,
-        up: f64,
-        dn: f64,
-    },
-    /// `σ·k` from a raw variance slot.
-    Std {
-        v: usize,
-        k: f64,
-    },
-    /// The variance from a raw variance slot.
-    VarFin(usize),
 }
 
-#[derive(Clone, Debug)]
-struct Node {
-    op: Op,
+impl Op {
     /// The node's slot: in `vals` for series, in `bits` for conditions.
-    slot: usize,
+    #[inline]
+    fn slot(&self) -> usize {
+        match *self {
+            Op::Column { s, .. }
+            | Op::Const { s }
+            | Op::Neg { s, .. }
+            | Op::Add { s, .. }
+            | Op::Sub { s, .. }
+            | Op::Mul { s, .. }
+            | Op::Div { s, .. }
+            | Op::Prev { s, .. }
+            | Op::Sma { s, .. }
+            | Op::Ema { s, .. }
+            | Op::Rsi { s, .. }
+            | Op::VarRaw { s, .. }
+            | Op::Macd { s, .. }
+            | Op::Other { s, .. }
+            | Op::Bands { s, .. }
+            | Op::Std { s, .. }
+            | Op::VarFin { s, .. }
+            | Op::Gt { s, .. }
+            | Op::Ge { s, .. }
+            | Op::Lt { s, .. }
+            | Op::Le { s, .. }
+            | Op::CrossAbove { s, .. }
+            | Op::CrossBelow { s, .. }
+            | Op::And { s, .. }
+            | Op::Or { s, .. }
+            | Op::Not { s, .. }
+            | Op::Held { s, .. }
+            | Op::Within { s, .. } => s,
+        }
+    }
 }
 
 /// A trigger set evaluated bar by bar.
@@ -319,7 +482,8 @@ struct Node {
 /// `a crosses_above b` is `a > b` now and `a <= b` at the previous bar
 /// (never at bar 0); `held(c, n)` needs `c` on each of the last `n` bars,
 /// `within(c, n)` on any of them; `prev(a, n)` is NaN for the first `n`
-/// bars. A push costs one pass over the nodes (O(1) amortized per node).
+/// bars. A push costs one pass over the nodes (O(1) amortized per node)
+/// and allocates nothing (unless more than eight triggers fire).
 ///
 /// Guarantee: pushing bars one by one (or warming up on them) fires, at
 /// every bar, exactly the triggers the batch semantics give on the
@@ -332,7 +496,12 @@ struct Node {
 /// MACD of a constant series, which is rounding noise in both).
 #[derive(Clone, Debug)]
 pub struct StreamEngine {
-    nodes: Vec<Node>,
+    /// Children first; the constants (no inputs, nothing to do per bar)
+    /// are moved to the front and skipped by a bar.
+    nodes: Vec<Op>,
+    /// How many nodes at the front are constants.
+    consts: usize,
+    states: States,
     vals: Vec<f64>,
     bits: Vec<bool>,
     /// The condition slot of each trigger.
@@ -348,7 +517,8 @@ pub struct StreamEngine {
 }
 
 struct Compiler {
-    nodes: Vec<Node>,
+    nodes: Vec<Op>,
+    states: States,
     keys: HashMap<Key, usize>,
     vals: usize,
     bits: usize,
@@ -359,73 +529,81 @@ fn p3(a: usize, b: usize, c: usize) -> [u64; 3] {
 }
 
 impl Compiler {
-    fn add(&mut self, key: Key, make: impl FnOnce() -> Result<(Op, usize, bool)>) -> Result<usize> {
-        if let Some(&id) = self.keys.get(&key) {
-            return Ok(id);
+    /// The slot of the node `key`, made by `make` (given the states and
+    /// the node's slot; returning the node and its width in value slots)
+    /// if new. `cond`: a condition (one slot in `bits`).
+    fn add(
+        &mut self,
+        key: Key,
+        cond: bool,
+        make: impl FnOnce(&mut States, usize) -> Result<(Op, usize)>,
+    ) -> Result<usize> {
+        if let Some(&slot) = self.keys.get(&key) {
+            return Ok(slot);
         }
-        let (op, width, is_cond) = make()?;
-        let slot = if is_cond {
+        let slot = if cond { self.bits } else { self.vals };
+        let (op, width) = make(&mut self.states, slot)?;
+        if cond {
             self.bits += 1;
-            self.bits - 1
         } else {
             self.vals += width;
-            self.vals - width
-        };
-        self.nodes.push(Node { op, slot });
-        let id = self.nodes.len() - 1;
-        self.keys.insert(key, id);
-        Ok(id)
+        }
+        self.nodes.push(op);
+        self.keys.insert(key, slot);
+        Ok(slot)
     }
 
-    fn slot(&self, id: usize) -> usize {
-        self.nodes[id].slot
+    /// A one-slot series node.
+    fn one(&mut self, key: Key, op: impl FnOnce(usize) -> Op) -> Result<usize> {
+        self.add(key, false, |_, s| Ok((op(s), 1)))
     }
 
-    fn series(&mut self, s: &Series) -> Result<usize> {
-        let one = |op| Ok((op, 1, false));
-        Ok(match s {
+    /// A condition node.
+    fn bit(&mut self, key: Key, op: impl FnOnce(usize) -> Op) -> Result<usize> {
+        self.add(key, true, |_, s| Ok((op(s), 1)))
+    }
+
+    fn series(&mut self, x: &Series) -> Result<usize> {
+        Ok(match x {
             Series::Column(c) => {
                 let c = *c;
-                let id = self.add(Key::Column(c), || one(Op::Column(c)))?;
-                self.slot(id)
+                self.one(Key::Column(c), |s| Op::Column { c, s })?
             }
-            Series::Const(v) => {
-                let v = *v;
-                let id = self.add(Key::Const(Num(v.to_bits())), || one(Op::Const(v)))?;
-                self.slot(id)
-            }
+            Series::Const(v) => self.one(Key::Const(Num(v.to_bits())), |s| Op::Const { s })?,
             Series::Neg(a) => {
                 let a = self.series(a)?;
-                let id = self.add(Key::Neg(a), || one(Op::Neg(a)))?;
-                self.slot(id)
+                self.one(Key::Neg(a), |s| Op::Neg { a, s })?
             }
             Series::Arith(op, a, b) => {
                 let (op, a, b) = (*op, self.series(a)?, self.series(b)?);
-                let id = self.add(Key::Arith(op, a, b), || one(Op::Arith(op, a, b)))?;
-                self.slot(id)
+                self.one(Key::Arith(op, a, b), |s| match op {
+                    ArithOp::Add => Op::Add { a, b, s },
+                    ArithOp::Sub => Op::Sub { a, b, s },
+                    ArithOp::Mul => Op::Mul { a, b, s },
+                    ArithOp::Div => Op::Div { a, b, s },
+                })?
             }
             Series::Prev(a, n) => {
                 let (a, n) = (self.series(a)?, *n);
-                let id = self.add(Key::Prev(a, n), || {
-                    one(Op::Prev(a, n, VecDeque::with_capacity(n.min(1024))))
-                })?;
-                self.slot(id)
+                self.add(Key::Prev(a, n), false, |st, s| {
+                    st.prev.push(VecDeque::with_capacity(n.min(1024)));
+                    let k = st.prev.len() - 1;
+                    Ok((Op::Prev { a, s, n, k }, 1))
+                })?
             }
             Series::Indicator(ind) => {
                 if let Some(slot) = self.shared_window(ind)? {
                     return Ok(slot);
                 }
-                let input = match ind.input() {
+                let i = match ind.input() {
                     Some(i) => Some(self.series(i)?),
                     None => None,
                 };
                 let (name, params, field) = spec(ind);
-                let id = self.add(Key::Ind(name, params, input), || {
-                    let st = state(ind)?;
-                    let w = st.outputs();
-                    Ok((Op::Ind(input, st), w, false))
+                let slot = self.add(Key::Ind(name, params, i), false, |st, s| {
+                    Ok(place(st, state(ind)?, i.unwrap_or(NONE), s))
                 })?;
-                self.slot(id) + field
+                slot + field
             }
         })
     }
@@ -454,21 +632,14 @@ impl Compiler {
             _ => {}
         }
         let x = self.series(input)?;
-        let raw = self.add(Key::Ind("var_raw", p3(period, 0, 0), Some(x)), || {
-            Ok((Op::Ind(Some(x), Ind::VarRaw(Var::new(period)?)), 1, false))
+        let key = Key::Ind("var_raw", p3(period, 0, 0), Some(x));
+        let v = self.add(key, false, |st, s| {
+            Ok(place(st, Ind::VarRaw(Var::new(period)?), x, s))
         })?;
-        let v = self.slot(raw);
-        let one = |op| Ok((op, 1, false));
         let slot = match *ind {
-            Indicator::Var { .. } => {
-                let id = self.add(Key::VarFin(v), || one(Op::VarFin(v)))?;
-                self.slot(id)
-            }
+            Indicator::Var { .. } => self.one(Key::VarFin(v), |s| Op::VarFin { v, s })?,
             Indicator::Stddev { nbdev, .. } => {
-                let id = self.add(Key::Std(nbdev.to_bits(), v), || {
-                    one(Op::Std { v, k: nbdev })
-                })?;
-                self.slot(id)
+                self.one(Key::Std(nbdev.to_bits(), v), |s| Op::Std { v, s, k: nbdev })?
             }
             Indicator::Bbands {
                 nbdev_up,
@@ -476,24 +647,16 @@ impl Compiler {
                 field,
                 ..
             } => {
-                let mean = self.add(Key::Ind("sma", p3(period, 0, 0), Some(x)), || {
-                    Ok((Op::Ind(Some(x), Ind::Sma(Sma::new(period)?)), 1, false))
+                let key = Key::Ind("sma", p3(period, 0, 0), Some(x));
+                let m = self.add(key, false, |st, s| {
+                    Ok(place(st, Ind::Sma(Sma::new(period)?), x, s))
                 })?;
-                let m = self.slot(mean);
                 let key = Key::Bands(nbdev_up.to_bits(), nbdev_dn.to_bits(), m, v);
-                let id = self.add(key, || {
-                    Ok((
-                        Op::Bands {
-                            m,
-                            v,
-                            up: nbdev_up,
-                            dn: nbdev_dn,
-                        },
-                        3,
-                        false,
-                    ))
+                let bands = self.add(key, false, |_, s| {
+                    let (up, dn) = (nbdev_up, nbdev_dn);
+                    Ok((Op::Bands { m, v, s, up, dn }, 3))
                 })?;
-                self.slot(id)
+                bands
                     + match field {
                         BandsField::Upper => 0,
                         BandsField::Middle => 1,
@@ -506,54 +669,117 @@ impl Compiler {
     }
 
     fn cond(&mut self, c: &Cond) -> Result<usize> {
-        let bit = |op| Ok((op, 1, true));
-        let id = match c {
+        match c {
             Cond::Compare(op, a, b) => {
                 let (op, a, b) = (*op, self.series(a)?, self.series(b)?);
-                self.add(Key::Compare(op, a, b), || bit(Op::Compare(op, a, b)))?
+                self.bit(Key::Compare(op, a, b), |s| match op {
+                    CmpOp::Gt => Op::Gt { a, b, s },
+                    CmpOp::Ge => Op::Ge { a, b, s },
+                    CmpOp::Lt => Op::Lt { a, b, s },
+                    CmpOp::Le => Op::Le { a, b, s },
+                })
             }
             Cond::Cross(dir, a, b) => {
                 let (dir, a, b) = (*dir, self.series(a)?, self.series(b)?);
-                self.add(Key::Cross(dir, a, b), || {
-                    bit(Op::Cross {
-                        dir,
-                        a,
-                        b,
-                        prev: false,
-                    })
-                })?
+                let prev = false;
+                self.bit(Key::Cross(dir, a, b), |s| match dir {
+                    CrossDir::Above => Op::CrossAbove { a, b, s, prev },
+                    CrossDir::Below => Op::CrossBelow { a, b, s, prev },
+                })
             }
             Cond::And(a, b) => {
                 let (a, b) = (self.cond(a)?, self.cond(b)?);
-                self.add(Key::And(a, b), || bit(Op::And(a, b)))?
+                self.bit(Key::And(a, b), |s| Op::And { a, b, s })
             }
             Cond::Or(a, b) => {
                 let (a, b) = (self.cond(a)?, self.cond(b)?);
-                self.add(Key::Or(a, b), || bit(Op::Or(a, b)))?
+                self.bit(Key::Or(a, b), |s| Op::Or { a, b, s })
             }
             Cond::Not(a) => {
                 let a = self.cond(a)?;
-                self.add(Key::Not(a), || bit(Op::Not(a)))?
+                self.bit(Key::Not(a), |s| Op::Not { a, s })
             }
             Cond::Held(a, n) => {
-                let (a, n) = (self.cond(a)?, *n);
-                self.add(Key::Held(a, n), || {
-                    bit(Op::Held {
-                        c: a,
-                        n: n.max(1) as u64,
-                        run: 0,
-                    })
-                })?
+                let (c, n) = (self.cond(a)?, *n);
+                self.bit(Key::Held(c, n), |s| Op::Held {
+                    c,
+                    s,
+                    n: n.max(1) as u64,
+                    run: 0,
+                })
             }
             Cond::Within(a, n) => {
-                let (a, n) = (self.cond(a)?, *n);
-                let n = n.max(1) as u64;
-                self.add(Key::Within(a, n as usize), || {
-                    bit(Op::Within { c: a, n, age: n })
-                })?
+                let (c, n) = (self.cond(a)?, (*n).max(1) as u64);
+                self.bit(Key::Within(c, n as usize), |s| Op::Within {
+                    c,
+                    s,
+                    n,
+                    age: n,
+                })
             }
-        };
-        Ok(self.slot(id))
+        }
+    }
+}
+
+/// Files an indicator state in `st` and returns its node (reading slot
+/// `i`, [`NONE`] for the bar) and width.
+fn place(st: &mut States, ind: Ind, i: usize, s: usize) -> (Op, usize) {
+    fn put<T>(v: &mut Vec<T>, x: T) -> usize {
+        v.push(x);
+        v.len() - 1
+    }
+    match ind {
+        Ind::Sma(x) if i != NONE => (
+            Op::Sma {
+                i,
+                s,
+                k: put(&mut st.sma, x),
+            },
+            1,
+        ),
+        Ind::Ema(x) if i != NONE => (
+            Op::Ema {
+                i,
+                s,
+                k: put(&mut st.ema, x),
+            },
+            1,
+        ),
+        Ind::Rsi(x) if i != NONE => (
+            Op::Rsi {
+                i,
+                s,
+                k: put(&mut st.rsi, x),
+            },
+            1,
+        ),
+        Ind::VarRaw(x) if i != NONE => (
+            Op::VarRaw {
+                i,
+                s,
+                k: put(&mut st.var, x),
+            },
+            1,
+        ),
+        Ind::Macd(x) if i != NONE => (
+            Op::Macd {
+                i,
+                s,
+                k: put(&mut st.macd, x),
+            },
+            3,
+        ),
+        ind => {
+            let w = ind.outputs();
+            (
+                Op::Other {
+                    i,
+                    s,
+                    k: put(&mut st.other, ind),
+                },
+                w,
+            )
+        }
     }
 }
 
@@ -658,6 +884,7 @@ impl StreamEngine {
         }
         let mut c = Compiler {
             nodes: Vec::new(),
+            states: States::default(),
             keys: HashMap::new(),
             vals: 0,
             bits: 0,
@@ -671,15 +898,25 @@ impl StreamEngine {
             exprs.push(t.cond.to_string());
         }
         let mut vals = vec![f64::NAN; c.vals];
-        for node in &c.nodes {
-            if let Op::Const(v) = node.op {
-                vals[node.slot] = v;
+        for (key, &slot) in &c.keys {
+            if let Key::Const(Num(v)) = key {
+                vals[slot] = f64::from_bits(*v);
             }
         }
+        // Constants first (they read nothing, so children still come
+        // before parents), where a bar skips them.
+        let mut nodes = c.nodes;
+        nodes.sort_by_key(|op| !matches!(op, Op::Const { .. }));
+        let consts = nodes
+            .iter()
+            .take_while(|op| matches!(op, Op::Const { .. }))
+            .count();
         Ok(StreamEngine {
             vals,
             bits: vec![false; c.bits],
-            nodes: c.nodes,
+            nodes,
+            consts,
+            states: c.states,
             triggers,
             names: set.triggers().iter().map(|t| t.name.clone()).collect(),
             text: set.to_string(),
@@ -715,9 +952,9 @@ impl StreamEngine {
                 "the number of states differs from the set's",
             )));
         }
-        for (node, words) in e.nodes.iter_mut().zip(&snapshot.states) {
+        for (op, words) in e.nodes.iter_mut().zip(&snapshot.states) {
             let mut r = StateReader::new(words);
-            load_op(&mut node.op, &mut r)?;
+            load_op(op, &mut e.states, &mut r)?;
             r.finish()?;
         }
         e.bars = snapshot.bars;
@@ -735,9 +972,9 @@ impl StreamEngine {
             states: self
                 .nodes
                 .iter()
-                .map(|n| {
+                .map(|op| {
                     let mut w = Vec::new();
-                    save_op(&n.op, &mut w);
+                    save_op(op, &self.states, &mut w);
                     w
                 })
                 .collect(),
@@ -746,11 +983,19 @@ impl StreamEngine {
 
     /// Forgets every bar (and the last timestamp), as if just built.
     pub fn reset(&mut self) {
-        for n in &mut self.nodes {
-            match &mut n.op {
-                Op::Prev(_, _, q) => q.clear(),
-                Op::Ind(_, s) => each_ind!(s, s => s.reset()),
-                Op::Cross { prev, .. } => *prev = false,
+        let st = &mut self.states;
+        st.sma.iter_mut().for_each(Stream::reset);
+        st.ema.iter_mut().for_each(Stream::reset);
+        st.rsi.iter_mut().for_each(Stream::reset);
+        st.var.iter_mut().for_each(Stream::reset);
+        st.macd.iter_mut().for_each(Stream::reset);
+        st.prev.iter_mut().for_each(VecDeque::clear);
+        for s in &mut st.other {
+            each_ind!(s, s => s.reset());
+        }
+        for op in &mut self.nodes {
+            match op {
+                Op::CrossAbove { prev, .. } | Op::CrossBelow { prev, .. } => *prev = false,
                 Op::Held { run, .. } => *run = 0,
                 Op::Within { n, age, .. } => *age = *n,
                 _ => {}
@@ -779,17 +1024,19 @@ impl StreamEngine {
     /// Bytes held by the engine: its nodes and their states, the value
     /// slots, the names and texts.
     pub fn memory_bytes(&self) -> usize {
-        let states: usize = self
-            .nodes
-            .iter()
-            .map(|n| match &n.op {
-                Op::Ind(_, s) => each_ind!(s, s => s.memory_bytes()),
-                Op::Prev(_, _, q) => 8 * q.capacity(),
-                _ => 0,
-            })
-            .sum();
+        let st = &self.states;
+        let states = st.sma.iter().map(Stream::memory_bytes).sum::<usize>()
+            + st.ema.iter().map(Stream::memory_bytes).sum::<usize>()
+            + st.rsi.iter().map(Stream::memory_bytes).sum::<usize>()
+            + st.var.iter().map(Stream::memory_bytes).sum::<usize>()
+            + st.macd.iter().map(Stream::memory_bytes).sum::<usize>()
+            + st.other
+                .iter()
+                .map(|s| each_ind!(s, s => s.memory_bytes()))
+                .sum::<usize>()
+            + st.prev.iter().map(|q| 24 + 8 * q.capacity()).sum::<usize>();
         core::mem::size_of::<Self>()
-            + self.nodes.capacity() * core::mem::size_of::<Node>()
+            + self.nodes.capacity() * core::mem::size_of::<Op>()
             + states
             + self.vals.capacity() * 8
             + self.bits.capacity()
@@ -917,17 +1164,22 @@ impl StreamEngine {
     fn fast_forward(&mut self, n: usize, bar: impl Fn(usize) -> Bar) {
         let fresh = self.bars == 0;
         let StreamEngine {
-            nodes, vals, bits, ..
+            nodes,
+            vals,
+            bits,
+            states,
+            ..
         } = self;
         let m = nodes.len();
         let mut val_owner = vec![0; vals.len()];
         let mut bit_owner = vec![0; bits.len()];
-        for (k, node) in nodes.iter().enumerate() {
-            let (cond, w) = shape(&node.op);
+        for (k, op) in nodes.iter().enumerate() {
+            let (cond, w) = shape(op, states);
+            let slot = op.slot();
             if cond {
-                bit_owner[node.slot] = k;
+                bit_owner[slot] = k;
             } else {
-                val_owner[node.slot..node.slot + w].fill(k);
+                val_owner[slot..slot + w].fill(k);
             }
         }
         // The first bar whose output is read (`n`: none), and the first
@@ -941,7 +1193,7 @@ impl StreamEngine {
             let r = if !fresh {
                 0
             } else {
-                match lag(&nodes[k].op) {
+                match lag(&nodes[k], states) {
                     Lag::None => f,
                     Lag::Bars(l) => f.saturating_sub(l),
                     Lag::Chunks(p) => (f / p * p).saturating_sub(p),
@@ -949,7 +1201,7 @@ impl StreamEngine {
                 }
             };
             run_from[k] = r;
-            inputs(&nodes[k].op, &mut ins, &mut bins);
+            inputs(&nodes[k], &mut ins, &mut bins);
             for &sl in &ins {
                 let o = &mut out_from[val_owner[sl]];
                 *o = (*o).min(r);
@@ -969,10 +1221,10 @@ impl StreamEngine {
             if start >= n {
                 continue;
             }
-            inputs(&nodes[k].op, &mut ins, &mut bins);
-            let (cond, w) = shape(&nodes[k].op);
-            let reads_bar = matches!(nodes[k].op, Op::Column(_) | Op::Ind(None, _));
-            let slot = nodes[k].slot;
+            inputs(&nodes[k], &mut ins, &mut bins);
+            let (cond, w) = shape(&nodes[k], states);
+            let reads_bar = matches!(nodes[k], Op::Column { .. } | Op::Other { i: NONE, .. });
+            let slot = nodes[k].slot();
             let len = n - keep.min(n);
             if cond {
                 bser[slot].reserve_exact(len);
@@ -991,9 +1243,9 @@ impl StreamEngine {
                 if reads_bar {
                     let b = bar(i);
                     let cols = [b.open, b.high, b.low, b.close, b.volume];
-                    eval::<true>(&mut nodes[k], vals, bits, &cols, &b.hlc());
+                    eval::<true>(&mut nodes[k], vals, bits, states, &cols, &b.hlc());
                 } else {
-                    eval::<true>(&mut nodes[k], vals, bits, &nan_cols, &nan_hlc);
+                    eval::<true>(&mut nodes[k], vals, bits, states, &nan_cols, &nan_hlc);
                 }
                 if i >= keep {
                     if cond {
@@ -1014,38 +1266,61 @@ impl StreamEngine {
             len: 0,
             inline: [0; INLINE_FIRED],
             spill: Vec::new(),
-            names: Arc::clone(&self.names),
+            names: None,
         };
-        for (i, &slot) in self.triggers.iter().enumerate() {
-            let hit = self.bits[slot];
+        // The first 64 triggers as a mask (no store per trigger, and no
+        // work at all on a bar where none fired), then the others.
+        let (head, tail) = self.triggers.split_at(self.triggers.len().min(64));
+        let mut mask = 0u64;
+        for (i, &slot) in head.iter().enumerate() {
+            mask |= (self.bits[slot] as u64) << i;
+        }
+        let put = |f: &mut Fired, i: usize| {
             if f.len < INLINE_FIRED {
-                // Branch-free: written always, kept if it fired.
                 f.inline[f.len] = i;
-                f.len += hit as usize;
-            } else if hit {
+            } else {
                 if f.len == INLINE_FIRED {
                     f.spill.extend_from_slice(&f.inline);
                 }
                 f.spill.push(i);
-                f.len += 1;
             }
+            f.len += 1;
+        };
+        while mask != 0 {
+            put(&mut f, mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        for (i, &slot) in tail.iter().enumerate() {
+            if self.bits[slot] {
+                put(&mut f, 64 + i);
+            }
+        }
+        if f.len > 0 {
+            f.names = Some(Arc::clone(&self.names));
         }
         f
     }
 
-    /// One pass over the nodes: pushes (`COMMIT`) or peeks every state.
+    /// One pass over the nodes (the constants skipped): pushes (`COMMIT`)
+    /// or peeks every state.
     ///
-    /// One flat match per node (operators and indicator kinds matched
-    /// together, the commit flag a constant), so a node costs one jump.
+    /// One flat match per node (operators and the common indicator kinds
+    /// matched together, the commit flag a constant), so a node costs one
+    /// jump.
     #[inline]
     fn step<const COMMIT: bool>(&mut self, bar: &Bar) {
         let StreamEngine {
-            nodes, vals, bits, ..
+            nodes,
+            consts,
+            vals,
+            bits,
+            states,
+            ..
         } = self;
         let cols = [bar.open, bar.high, bar.low, bar.close, bar.volume];
         let hlc = bar.hlc();
-        for node in nodes.iter_mut() {
-            eval::<COMMIT>(node, vals, bits, &cols, &hlc);
+        for op in &mut nodes[*consts..] {
+            eval::<COMMIT>(op, vals, bits, states, &cols, &hlc);
         }
     }
 }
@@ -1054,9 +1329,10 @@ impl StreamEngine {
 /// value into its slot, and (`COMMIT`) advances its state.
 #[inline(always)]
 fn eval<const COMMIT: bool>(
-    node: &mut Node,
+    op: &mut Op,
     vals: &mut [f64],
     bits: &mut [bool],
+    st: &mut States,
     cols: &[f64; 5],
     hlc: &Hlc,
 ) {
@@ -1065,103 +1341,89 @@ fn eval<const COMMIT: bool>(
             if COMMIT { $s.push($v) } else { $s.peek($v) }
         };
     }
-    let s = node.slot;
-    match &mut node.op {
-        Op::Column(c) => vals[s] = cols[*c as usize],
-        // Written once by `new`; no other node writes the slot.
-        Op::Const(_) => {}
-        Op::Neg(a) => vals[s] = -vals[*a],
-        Op::Arith(ArithOp::Add, a, b) => vals[s] = vals[*a] + vals[*b],
-        Op::Arith(ArithOp::Sub, a, b) => vals[s] = vals[*a] - vals[*b],
-        Op::Arith(ArithOp::Mul, a, b) => vals[s] = vals[*a] * vals[*b],
-        Op::Arith(ArithOp::Div, a, b) => vals[s] = vals[*a] / vals[*b],
-        Op::Prev(a, n, q) => {
+    match op {
+        Op::Column { c, s } => vals[*s] = cols[*c as usize],
+        Op::Const { .. } => {}
+        Op::Neg { a, s } => vals[*s] = -vals[*a],
+        Op::Add { a, b, s } => vals[*s] = vals[*a] + vals[*b],
+        Op::Sub { a, b, s } => vals[*s] = vals[*a] - vals[*b],
+        Op::Mul { a, b, s } => vals[*s] = vals[*a] * vals[*b],
+        Op::Div { a, b, s } => vals[*s] = vals[*a] / vals[*b],
+        Op::Prev { a, s, n, k } => {
+            let (n, q) = (*n, &mut st.prev[*k]);
             let x = vals[*a];
-            let v = if *n == 0 {
+            let v = if n == 0 {
                 x
-            } else if q.len() == *n {
+            } else if q.len() == n {
                 q[0]
             } else {
                 f64::NAN
             };
-            vals[s] = v;
-            if COMMIT && *n > 0 {
-                if q.len() == *n {
+            vals[*s] = v;
+            if COMMIT && n > 0 {
+                if q.len() == n {
                     q.pop_front();
                 }
                 q.push_back(x);
             }
         }
-        Op::Ind(Some(i), Ind::Sma(st)) => vals[s] = go!(st, vals[*i]),
-        Op::Ind(Some(i), Ind::Ema(st)) => vals[s] = go!(st, vals[*i]),
-        Op::Ind(Some(i), Ind::Rsi(st)) => vals[s] = go!(st, vals[*i]),
-        Op::Ind(Some(i), Ind::VarRaw(st)) => {
-            let x = vals[*i];
-            vals[s] = if COMMIT {
-                st.push_raw(x)
-            } else {
-                st.peek_raw(x)
-            };
+        Op::Sma { i, s, k } => vals[*s] = go!(st.sma[*k], vals[*i]),
+        Op::Ema { i, s, k } => vals[*s] = go!(st.ema[*k], vals[*i]),
+        Op::Rsi { i, s, k } => vals[*s] = go!(st.rsi[*k], vals[*i]),
+        Op::VarRaw { i, s, k } => {
+            let (x, v) = (vals[*i], &mut st.var[*k]);
+            vals[*s] = if COMMIT { v.push_raw(x) } else { v.peek_raw(x) };
         }
-        Op::Ind(Some(i), Ind::Macd(st)) => {
-            let v = go!(st, vals[*i]);
-            vals[s..s + 3].copy_from_slice(&[v.macd, v.signal, v.hist]);
+        Op::Macd { i, s, k } => {
+            let v = go!(st.macd[*k], vals[*i]);
+            vals[*s..*s + 3].copy_from_slice(&[v.macd, v.signal, v.hist]);
         }
-        Op::Ind(input, st) => {
-            let x = input.map_or(f64::NAN, |i| vals[i]);
-            let w = st.outputs();
-            st.step(COMMIT, x, hlc, &mut vals[s..s + w]);
+        Op::Other { i, s, k } => {
+            let x = if *i == NONE { f64::NAN } else { vals[*i] };
+            let ind = &mut st.other[*k];
+            let w = ind.outputs();
+            ind.step(COMMIT, x, hlc, &mut vals[*s..*s + w]);
         }
-        Op::Bands { m, v, up, dn } => {
+        Op::Bands { m, v, s, up, dn } => {
             let b = bands_of(vals[*m], vals[*v], *up, *dn);
-            vals[s..s + 3].copy_from_slice(&[b.upper, b.middle, b.lower]);
+            vals[*s..*s + 3].copy_from_slice(&[b.upper, b.middle, b.lower]);
         }
-        Op::Std { v, k } => vals[s] = stddev_one(vals[*v], *k),
-        Op::VarFin(v) => {
+        Op::Std { v, s, k } => vals[*s] = stddev_one(vals[*v], *k),
+        Op::VarFin { v, s } => {
             let x = vals[*v];
-            vals[s] = if x.is_finite() { x } else { f64::NAN };
+            vals[*s] = if x.is_finite() { x } else { f64::NAN };
         }
-        Op::Compare(CmpOp::Gt, a, b) => bits[s] = vals[*a] > vals[*b],
-        Op::Compare(CmpOp::Ge, a, b) => bits[s] = vals[*a] >= vals[*b],
-        Op::Compare(CmpOp::Lt, a, b) => bits[s] = vals[*a] < vals[*b],
-        Op::Compare(CmpOp::Le, a, b) => bits[s] = vals[*a] <= vals[*b],
-        Op::Cross {
-            dir: CrossDir::Above,
-            a,
-            b,
-            prev,
-        } => {
+        Op::Gt { a, b, s } => bits[*s] = vals[*a] > vals[*b],
+        Op::Ge { a, b, s } => bits[*s] = vals[*a] >= vals[*b],
+        Op::Lt { a, b, s } => bits[*s] = vals[*a] < vals[*b],
+        Op::Le { a, b, s } => bits[*s] = vals[*a] <= vals[*b],
+        Op::CrossAbove { a, b, s, prev } => {
             let (x, y) = (vals[*a], vals[*b]);
-            bits[s] = x > y && *prev;
+            bits[*s] = x > y && *prev;
             if COMMIT {
                 *prev = x <= y;
             }
         }
-        Op::Cross {
-            dir: CrossDir::Below,
-            a,
-            b,
-            prev,
-        } => {
+        Op::CrossBelow { a, b, s, prev } => {
             let (x, y) = (vals[*a], vals[*b]);
-            bits[s] = x < y && *prev;
+            bits[*s] = x < y && *prev;
             if COMMIT {
                 *prev = x >= y;
             }
         }
-        Op::And(a, b) => bits[s] = bits[*a] & bits[*b],
-        Op::Or(a, b) => bits[s] = bits[*a] | bits[*b],
-        Op::Not(a) => bits[s] = !bits[*a],
-        Op::Held { c, n, run } => {
+        Op::And { a, b, s } => bits[*s] = bits[*a] & bits[*b],
+        Op::Or { a, b, s } => bits[*s] = bits[*a] | bits[*b],
+        Op::Not { a, s } => bits[*s] = !bits[*a],
+        Op::Held { c, s, n, run } => {
             let r = if bits[*c] { (*run + 1).min(*n) } else { 0 };
-            bits[s] = r >= *n;
+            bits[*s] = r >= *n;
             if COMMIT {
                 *run = r;
             }
         }
-        Op::Within { c, n, age } => {
+        Op::Within { c, s, n, age } => {
             let g = if bits[*c] { 0 } else { (*age + 1).min(*n) };
-            bits[s] = g < *n;
+            bits[*s] = g < *n;
             if COMMIT {
                 *age = g;
             }
@@ -1182,28 +1444,32 @@ enum Lag {
     All,
 }
 
-fn lag(op: &Op) -> Lag {
-    match op {
-        Op::Cross { .. } => Lag::Bars(1),
-        Op::Held { n, .. } | Op::Within { n, .. } => Lag::Bars(*n as usize),
-        Op::Prev(_, n, _) => Lag::Bars(*n),
-        Op::Ind(_, Ind::Sma(st)) => Lag::Chunks(st.lookback() + 1),
-        Op::Ind(_, Ind::VarRaw(st)) => Lag::Chunks(st.lookback() + 1),
-        Op::Ind(..) => Lag::All,
+fn lag(op: &Op, st: &States) -> Lag {
+    match *op {
+        Op::CrossAbove { .. } | Op::CrossBelow { .. } => Lag::Bars(1),
+        Op::Held { n, .. } | Op::Within { n, .. } => Lag::Bars(n as usize),
+        Op::Prev { n, .. } => Lag::Bars(n),
+        Op::Sma { k, .. } => Lag::Chunks(st.sma[k].lookback() + 1),
+        Op::VarRaw { k, .. } => Lag::Chunks(st.var[k].lookback() + 1),
+        Op::Ema { .. } | Op::Rsi { .. } | Op::Macd { .. } | Op::Other { .. } => Lag::All,
         _ => Lag::None,
     }
 }
 
 /// Whether the node is a condition, and how many value slots it writes.
-fn shape(op: &Op) -> (bool, usize) {
-    match op {
-        Op::Ind(_, st) => (false, st.outputs()),
-        Op::Bands { .. } => (false, 3),
-        Op::Compare(..)
-        | Op::Cross { .. }
-        | Op::And(..)
-        | Op::Or(..)
-        | Op::Not(_)
+fn shape(op: &Op, st: &States) -> (bool, usize) {
+    match *op {
+        Op::Macd { .. } | Op::Bands { .. } => (false, 3),
+        Op::Other { k, .. } => (false, st.other[k].outputs()),
+        Op::Gt { .. }
+        | Op::Ge { .. }
+        | Op::Lt { .. }
+        | Op::Le { .. }
+        | Op::CrossAbove { .. }
+        | Op::CrossBelow { .. }
+        | Op::And { .. }
+        | Op::Or { .. }
+        | Op::Not { .. }
         | Op::Held { .. }
         | Op::Within { .. } => (true, 1),
         _ => (false, 1),
@@ -1215,40 +1481,67 @@ fn inputs(op: &Op, vals: &mut Vec<usize>, bits: &mut Vec<usize>) {
     vals.clear();
     bits.clear();
     match *op {
-        Op::Column(_) | Op::Const(_) | Op::Ind(None, _) => {}
-        Op::Neg(a) | Op::Prev(a, ..) | Op::Ind(Some(a), _) | Op::Std { v: a, .. } => vals.push(a),
-        Op::VarFin(a) => vals.push(a),
-        Op::Arith(_, a, b) | Op::Compare(_, a, b) | Op::Cross { a, b, .. } => vals.extend([a, b]),
+        Op::Column { .. } | Op::Const { .. } | Op::Other { i: NONE, .. } => {}
+        Op::Neg { a, .. } | Op::Prev { a, .. } => vals.push(a),
+        Op::Sma { i, .. }
+        | Op::Ema { i, .. }
+        | Op::Rsi { i, .. }
+        | Op::VarRaw { i, .. }
+        | Op::Macd { i, .. }
+        | Op::Other { i, .. } => vals.push(i),
+        Op::Std { v, .. } | Op::VarFin { v, .. } => vals.push(v),
+        Op::Add { a, b, .. }
+        | Op::Sub { a, b, .. }
+        | Op::Mul { a, b, .. }
+        | Op::Div { a, b, .. }
+        | Op::Gt { a, b, .. }
+        | Op::Ge { a, b, .. }
+        | Op::Lt { a, b, .. }
+        | Op::Le { a, b, .. }
+        | Op::CrossAbove { a, b, .. }
+        | Op::CrossBelow { a, b, .. } => vals.extend([a, b]),
         Op::Bands { m, v, .. } => vals.extend([m, v]),
-        Op::And(a, b) | Op::Or(a, b) => bits.extend([a, b]),
-        Op::Not(c) | Op::Held { c, .. } | Op::Within { c, .. } => bits.push(c),
+        Op::And { a, b, .. } | Op::Or { a, b, .. } => bits.extend([a, b]),
+        Op::Not { a: c, .. } | Op::Held { c, .. } | Op::Within { c, .. } => bits.push(c),
     }
 }
 
-fn save_op(op: &Op, out: &mut Vec<u64>) {
-    match op {
-        Op::Prev(_, _, q) => {
+fn save_op(op: &Op, st: &States, out: &mut Vec<u64>) {
+    match *op {
+        Op::Prev { k, .. } => {
+            let q = &st.prev[k];
             out.push(q.len() as u64);
             out.extend(q.iter().map(|v| v.to_bits()));
         }
-        Op::Ind(_, s) => each_ind!(s, s => s.save(out)),
-        Op::Cross { prev, .. } => out.push(*prev as u64),
-        Op::Held { run, .. } => out.push(*run),
-        Op::Within { age, .. } => out.push(*age),
+        Op::Sma { k, .. } => st.sma[k].save(out),
+        Op::Ema { k, .. } => st.ema[k].save(out),
+        Op::Rsi { k, .. } => st.rsi[k].save(out),
+        Op::VarRaw { k, .. } => st.var[k].save(out),
+        Op::Macd { k, .. } => st.macd[k].save(out),
+        Op::Other { k, .. } => each_ind!(&st.other[k], s => s.save(out)),
+        Op::CrossAbove { prev, .. } | Op::CrossBelow { prev, .. } => out.push(prev as u64),
+        Op::Held { run, .. } => out.push(run),
+        Op::Within { age, .. } => out.push(age),
         _ => {}
     }
 }
 
-fn load_op(op: &mut Op, r: &mut StateReader<'_>) -> Result<()> {
+fn load_op(op: &mut Op, st: &mut States, r: &mut StateReader<'_>) -> Result<()> {
     match op {
-        Op::Prev(_, n, q) => {
+        Op::Prev { n, k, .. } => {
             let mut v = Vec::new();
             r.floats(&mut v, None, *n)?;
+            let q = &mut st.prev[*k];
             q.clear();
             q.extend(v);
         }
-        Op::Ind(_, s) => each_ind!(s, s => s.load(r)?),
-        Op::Cross { prev, .. } => *prev = r.flag()?,
+        Op::Sma { k, .. } => st.sma[*k].load(r)?,
+        Op::Ema { k, .. } => st.ema[*k].load(r)?,
+        Op::Rsi { k, .. } => st.rsi[*k].load(r)?,
+        Op::VarRaw { k, .. } => st.var[*k].load(r)?,
+        Op::Macd { k, .. } => st.macd[*k].load(r)?,
+        Op::Other { k, .. } => each_ind!(&mut st.other[*k], s => s.load(r)?),
+        Op::CrossAbove { prev, .. } | Op::CrossBelow { prev, .. } => *prev = r.flag()?,
         Op::Held { n, run, .. } => *run = r.count(*n)?,
         Op::Within { n, age, .. } => *age = r.count(*n)?,
         _ => {}

@@ -87,6 +87,8 @@ impl Stream for Ema {
     type Input = f64;
     type Output = f64;
 
+    // All inline: an out-of-line seeding call would force a caller's loop
+    // to keep the state in memory instead of registers.
     #[inline]
     fn push(&mut self, x: f64) -> f64 {
         if !x.is_finite() {

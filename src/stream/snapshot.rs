@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 /// The version of the snapshot format written by this library; a
 /// snapshot of another version is refused by
 /// [`StreamEngine::restore`](super::StreamEngine::restore).
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// A [`StreamEngine`](super::StreamEngine)'s whole state, to survive a
 /// restart: restoring it and continuing gives, bit for bit, what the

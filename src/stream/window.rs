@@ -35,97 +35,110 @@ fn nan_if_non_finite(v: f64) -> f64 {
 }
 
 /// Rolling sum of the last `p` values (NaN until `p` values).
+///
+/// The hot state is two words and one buffer, laid out so that a push is
+/// one add, one store, one load and one add, with one bounds check and no
+/// branch but the (predicted) chunk end: `cell[k] = [a_k, S_{k+1}]` holds
+/// the current chunk's value at `k` and the previous chunk's suffix sum
+/// from `k + 1`, so the value written and the suffix read share a cell.
+/// `S_p` (in the last cell) is `-0.0`, the additive identity
+/// (`-0.0 + x == x` bit for bit, zeros' signs included), and so is the
+/// prefix `pre` at the start of a chunk: no `pos == 0` or `pos == p − 1`
+/// case. The chunk completion is out of line (`#[cold]`) and touches only
+/// the buffer, so a caller's loop may keep `pos` and `pre` in registers.
 #[derive(Clone, Debug)]
 struct WindowSum {
-    p: usize,
-    /// Position in the current chunk of the next value.
+    /// Position in the current chunk of the next value (`< p`).
     pos: usize,
-    /// Prefix sum of the current chunk.
+    /// Prefix sum of the current chunk (`-0.0` at its start).
     pre: f64,
-    cur: Vec<f64>,
-    /// `suf[k]` = sum of the previous chunk's values `k..p`.
-    suf: Vec<f64>,
+    /// `p` cells `[a_k, S_{k+1}]`; `S_k` = sum of the previous chunk's
+    /// values `k..p` (NaN before the first chunk completes), `S_p = -0.0`.
+    cell: Box<[[f64; 2]]>,
+}
+
+/// Computes the suffix sums of a completed chunk (`S_k = a_k + S_{k+1}`,
+/// right to left, from `S_p = -0.0`), written one cell to the left.
+#[cold]
+#[inline(never)]
+fn complete_chunk(cell: &mut [[f64; 2]]) {
+    let mut s = -0.0;
+    for k in (1..cell.len()).rev() {
+        s += cell[k][0];
+        cell[k - 1][1] = s;
+    }
 }
 
 impl WindowSum {
     fn new(p: usize) -> Self {
+        let mut cell = vec![[0.0, f64::NAN]; p].into_boxed_slice();
+        cell[p - 1][1] = -0.0;
         WindowSum {
-            p,
             pos: 0,
-            pre: 0.0,
-            cur: vec![0.0; p],
-            suf: vec![f64::NAN; p],
+            pre: -0.0,
+            cell,
         }
-    }
-
-    fn reset(&mut self) {
-        *self = WindowSum::new(self.p);
     }
 
     #[inline]
-    fn value(&self, pre: f64) -> f64 {
-        if self.pos + 1 == self.p {
-            pre
-        } else {
-            self.suf[self.pos + 1] + pre
-        }
+    fn p(&self) -> usize {
+        self.cell.len()
+    }
+
+    fn reset(&mut self) {
+        *self = WindowSum::new(self.p());
     }
 
     #[inline]
     fn peek(&self, x: f64) -> f64 {
-        let pre = if self.pos == 0 { x } else { self.pre + x };
-        self.value(pre)
+        self.cell[self.pos][1] + (self.pre + x)
     }
 
     #[inline]
     fn push(&mut self, x: f64) -> f64 {
-        self.pre = if self.pos == 0 { x } else { self.pre + x };
-        self.cur[self.pos] = x;
-        let out = self.value(self.pre);
-        self.advance();
+        let pos = self.pos;
+        let pre = self.pre + x;
+        let c = &mut self.cell[pos];
+        c[0] = x;
+        let out = c[1] + pre;
+        if pos + 1 == self.cell.len() {
+            complete_chunk(&mut self.cell);
+            self.pos = 0;
+            self.pre = -0.0;
+        } else {
+            self.pos = pos + 1;
+            self.pre = pre;
+        }
         out
     }
 
-    #[inline]
-    fn advance(&mut self) {
-        self.pos += 1;
-        if self.pos == self.p {
-            self.complete();
-        }
-    }
-
-    #[cold]
-    fn complete(&mut self) {
-        let mut s = 0.0;
-        for k in (0..self.p).rev() {
-            s = if k + 1 == self.p {
-                self.cur[k]
-            } else {
-                self.cur[k] + s
-            };
-            self.suf[k] = s;
-        }
-        self.pos = 0;
-    }
-
     fn memory_bytes(&self) -> usize {
-        core::mem::size_of::<Self>() + 16 * self.p
+        core::mem::size_of::<Self>() + 16 * self.p()
     }
 
     fn save(&self, out: &mut Vec<u64>) {
         out.push(self.pos as u64);
         put_f(out, self.pre);
-        put_fs(out, self.pos, self.cur[..self.pos].iter());
-        put_fs(out, self.p, self.suf.iter());
+        put_fs(out, self.pos, self.cell[..self.pos].iter().map(|c| &c[0]));
+        let p = self.p();
+        put_fs(out, p - 1, self.cell[..p - 1].iter().map(|c| &c[1]));
     }
 
     fn load(&mut self, r: &mut StateReader<'_>) -> Result<()> {
-        self.pos = r.count(self.p as u64 - 1)? as usize;
+        let p = self.p();
+        self.pos = r.count(p as u64 - 1)? as usize;
         self.pre = r.float()?;
-        let mut cur = Vec::new();
-        r.floats(&mut cur, Some(self.pos), self.p)?;
-        self.cur[..self.pos].copy_from_slice(&cur);
-        r.floats(&mut self.suf, Some(self.p), self.p)
+        let mut v = Vec::new();
+        r.floats(&mut v, Some(self.pos), p)?;
+        for (c, x) in self.cell.iter_mut().zip(&v) {
+            c[0] = *x;
+        }
+        r.floats(&mut v, Some(p - 1), p)?;
+        for (c, s) in self.cell.iter_mut().zip(&v) {
+            c[1] = *s;
+        }
+        self.cell[p - 1][1] = -0.0;
+        Ok(())
     }
 }
 
@@ -173,7 +186,7 @@ impl Stream for Sma {
     }
 
     fn lookback(&self) -> usize {
-        self.sum.p - 1
+        self.sum.p() - 1
     }
 
     fn memory_bytes(&self) -> usize {
