@@ -1,14 +1,21 @@
 //! The memoizing engine against plain computation, in the same run:
-//! a cache hit, a cold lookup (the computation plus the engine's
-//! overhead) against the plain indicator function, a trigger set through
-//! the engine cold and warm against `Plan::evaluate_in`/`Plan::evaluate`,
-//! and the series fingerprint (XXH3-128) against std's `DefaultHasher`.
+//! - `engine_indicator_1e4` / `_1e5`: a cache hit, and a miss against the
+//!   plain indicator function measured the same way (setup and drop
+//!   outside the timing, so both time fresh outputs served from the
+//!   buffers just freed, plus the computation);
+//! - `engine_miss_overhead`: misses and plain calls interleaved pair by
+//!   pair at 100, 1e4 and 1e5 bars; prints the median paired difference
+//!   (the engine's cost per miss; at 100 bars, its fixed cost) and ratio;
+//! - `engine_trigger_set_10`: a trigger set through the engine cold and
+//!   warm against `Plan::evaluate_in`/`Plan::evaluate`;
+//! - the series fingerprint (XXH3-128) against std's `DefaultHasher`.
 
 use std::hash::{DefaultHasher, Hasher};
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ta_kernels::engine::{Engine, Ohlcv};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ta_kernels::engine::{Engine, Ohlcv, SeriesId};
 use ta_kernels::trigger::{Bars, Scratch, Series, TriggerSet};
 
 /// Ten triggers over six distinct indicators (as in benches/triggers.rs).
@@ -57,33 +64,125 @@ fn plain(expr: &str, close: &[f64]) -> Vec<f64> {
 
 const EXPRS: [&str; 4] = ["sma(20)", "ema(20)", "rsi(14)", "macd(12, 26, 9).signal"];
 
+/// Hit, plain function and miss, each measured the same way: the setup
+/// (dropping the previous result; for a miss, clearing the cache, which
+/// frees its buffers as the plain function's caller frees its result) is
+/// outside the timing, so both time one allocation of fresh outputs (that
+/// the allocator serves from the buffers just freed) plus the computation,
+/// and the miss adds the engine's lookups, compilation and insertion.
 fn indicator(c: &mut Criterion) {
-    let n = 100_000;
-    let cols = bars_data(n);
-    let close = &cols[3];
-    let engine = Engine::new(256 << 20);
-    let id = engine.insert_series("x", owned(&cols)).unwrap();
-    let mut group = c.benchmark_group("engine_indicator_1e5");
-    for text in EXPRS {
-        let expr: Series = text.parse().unwrap();
-        assert_eq!(
-            bits(&engine.indicator(id, &expr).unwrap()),
-            bits(&plain(text, close))
-        );
-        group.bench_with_input(BenchmarkId::new("hit", text), &expr, |b, e| {
-            b.iter(|| engine.indicator(id, black_box(e)).unwrap())
-        });
-        group.bench_with_input(BenchmarkId::new("plain_fn", text), &text, |b, t| {
-            b.iter(|| plain(t, black_box(close)))
-        });
-        // A cold lookup: the entry is dropped first (as the plain function
-        // drops its result), then computed, inserted and returned.
-        group.bench_with_input(BenchmarkId::new("miss", text), &expr, |b, e| {
-            b.iter(|| {
-                engine.clear();
-                engine.indicator(id, black_box(e)).unwrap()
-            })
-        });
+    for n in [10_000usize, 100_000] {
+        let cols = bars_data(n);
+        let close = &cols[3];
+        let engine = Engine::new(256 << 20);
+        let id = engine.insert_series("x", owned(&cols)).unwrap();
+        let mut group = c.benchmark_group(format!("engine_indicator_1e{}", n.ilog10()));
+        for text in EXPRS {
+            let expr: Series = text.parse().unwrap();
+            assert_eq!(
+                bits(&engine.indicator(id, &expr).unwrap()),
+                bits(&plain(text, close))
+            );
+            group.bench_with_input(BenchmarkId::new("hit", text), &expr, |b, e| {
+                b.iter(|| engine.indicator(id, black_box(e)).unwrap())
+            });
+            group.bench_with_input(BenchmarkId::new("plain_fn", text), &text, |b, t| {
+                b.iter_batched(
+                    || (),
+                    |()| plain(t, black_box(close)),
+                    BatchSize::PerIteration,
+                )
+            });
+            group.bench_with_input(BenchmarkId::new("miss", text), &expr, |b, e| {
+                b.iter_batched(
+                    || engine.clear(),
+                    |()| engine.indicator(id, black_box(e)).unwrap(),
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+        group.finish();
+    }
+}
+
+/// One paired sample: a plain call and a miss timed back to back (in
+/// alternating order), each without its setup and drop; returns
+/// `(plain, miss)` in seconds.
+fn pair(
+    engine: &Engine,
+    id: SeriesId,
+    expr: &Series,
+    text: &str,
+    close: &[f64],
+    i: u64,
+) -> (f64, f64) {
+    let time_plain = || {
+        let t = Instant::now();
+        let v = plain(text, black_box(close));
+        let d = t.elapsed();
+        drop(black_box(v));
+        d.as_secs_f64()
+    };
+    let time_miss = || {
+        engine.clear();
+        let t = Instant::now();
+        let v = engine.indicator(id, black_box(expr)).unwrap();
+        let d = t.elapsed();
+        drop(black_box(v));
+        d.as_secs_f64()
+    };
+    if i.is_multiple_of(2) {
+        let p = time_plain();
+        (p, time_miss())
+    } else {
+        let m = time_miss();
+        (time_plain(), m)
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The miss's overhead isolated: plain calls and misses interleaved pair
+/// by pair (so load changes on the machine hit both alike). Criterion
+/// reports the misses' time; the line printed after each bench gives the
+/// median of the paired differences (miss − plain, the engine's cost per
+/// miss) and the median ratio miss ÷ plain. At 100 bars the computation
+/// is negligible, so the difference there is the fixed cost of a miss.
+fn overhead(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_miss_overhead");
+    for n in [100usize, 10_000, 100_000] {
+        let cols = bars_data(n);
+        let close = &cols[3];
+        let engine = Engine::new(256 << 20);
+        let id = engine.insert_series("x", owned(&cols)).unwrap();
+        for text in EXPRS {
+            let expr: Series = text.parse().unwrap();
+            let mut diffs = Vec::new();
+            let mut ratios = Vec::new();
+            group.bench_function(BenchmarkId::new(text, n), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = 0.0;
+                    for i in 0..iters {
+                        let (p, m) = pair(&engine, id, &expr, text, close, i);
+                        diffs.push(m - p);
+                        ratios.push(m / p);
+                        total += m;
+                    }
+                    Duration::from_secs_f64(total)
+                })
+            });
+            if !diffs.is_empty() {
+                eprintln!(
+                    "engine_miss_overhead/{text}/{n}: miss - plain = {:.2} µs (median of {} pairs), miss / plain = {:.3}",
+                    median(&mut diffs) * 1e6,
+                    diffs.len(),
+                    median(&mut ratios)
+                );
+            }
+        }
     }
     group.finish();
 }
@@ -149,5 +248,5 @@ fn fingerprint(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, indicator, evaluate, fingerprint);
+criterion_group!(benches, indicator, overhead, evaluate, fingerprint);
 criterion_main!(benches);

@@ -738,6 +738,16 @@ fn long_series_default_chunks() {
         let got = parallel::ema_chunked(&x, 20, cl).unwrap();
         let want = with_backend(Backend::Scalar, || ta_kernels::ema(&x, 20).unwrap()).unwrap();
         close(&got, &want, 64.0 * 36.0 * EPS * max_abs(&x)).unwrap();
+        // Windowed triggers: bit for bit, with chunks writing mask words
+        // in place (Auto) and stitched (odd lengths).
+        let set = TriggerSet::parse(
+            "golden = sma(close, 20) crosses_above sma(close, 50)\n\
+             band = close < bbands(20, 2, 2).lower and held(close < sma(close, 8), 3)\n",
+        )
+        .unwrap();
+        let bars = Bars::from_close(&x);
+        let got = parallel::evaluate_chunked(&set, &bars, cl).unwrap();
+        assert_eq!(got.masks(), set.evaluate(&bars).unwrap().masks(), "{cl:?}");
     }
 }
 
@@ -774,11 +784,15 @@ proptest! {
              d = within(wma(close, 5) crosses_above ema(close, 3), 3)\n",
         ).unwrap();
         for b in Backend::available() {
-            let got = on_pools(b, || parallel::evaluate_chunked(&set, &bars, chunk).unwrap());
             let want = with_backend(b, || set.evaluate(&bars).unwrap()).unwrap();
-            prop_assert_eq!(got.names(), want.names());
-            for (i, (g, w)) in got.masks().iter().zip(want.masks()).enumerate() {
-                prop_assert_eq!(g, w, "{} trigger {} chunk {} len {}", b, got.names()[i], chunk, x.len());
+            // The drawn length, and whole words (each chunk writes its
+            // own words of the masks in place).
+            for chunk in [chunk, 64 * (1 + chunk % 3)] {
+                let got = on_pools(b, || parallel::evaluate_chunked(&set, &bars, chunk).unwrap());
+                prop_assert_eq!(got.names(), want.names());
+                for (i, (g, w)) in got.masks().iter().zip(want.masks()).enumerate() {
+                    prop_assert_eq!(g, w, "{} trigger {} chunk {} len {}", b, got.names()[i], chunk, x.len());
+                }
             }
             // Recursive: the oracle is the serial rule on the chunked series.
             let got = on_pools(b, || parallel::evaluate_chunked(&rec, &bars, chunk).unwrap());
@@ -812,7 +826,8 @@ proptest! {
 }
 
 /// Crossings placed exactly on every chunk boundary, one bar before and
-/// one after: every one is found, for chunk lengths 1..=70 and 64·k ± 1.
+/// one after: every one is found, for chunk lengths 1..=70, 64·k ± 1 and
+/// multiples of 64 (chunks that write whole mask words in place).
 #[test]
 fn crossings_at_chunk_boundaries() {
     let n = 700;
@@ -823,7 +838,7 @@ fn crossings_at_chunk_boundaries() {
          kept = held(close > 100, 1) and within(close crosses_above 100, 2)\n",
     )
     .unwrap();
-    let chunks = (1..=70).chain([127, 128, 129, 191, 192, 193, 699, 700, 701]);
+    let chunks = (1..=70).chain([127, 128, 129, 191, 192, 193, 256, 320, 640, 699, 700, 701]);
     for chunk in chunks {
         for offset in [-1i64, 0, 1] {
             // Close sits at 99 and jumps to 101 for one bar at each target.

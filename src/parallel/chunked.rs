@@ -19,19 +19,76 @@
 //!   [`crate::wma`] within twice [`crate::kernels::wma`]'s bound (both are
 //!   within it of the exact WMA), not bit for bit.
 
-use super::{ChunkLen, last_bad_before, par_each, split_outs};
+use super::{ChunkLen, carve, grid, last_bad_before, par_each, split_outs};
 use crate::error::{Result, check_len};
 use crate::{Bands, Stoch};
 
 /// The largest multiple of `align` at most `c0 − reach` (0 if none).
-fn aligned(c0: usize, reach: usize, align: usize) -> usize {
+pub(super) fn aligned(c0: usize, reach: usize, align: usize) -> usize {
     c0.saturating_sub(reach) / align * align
 }
 
 /// Runs `f(h0, c1, outs)` (the serial indicator on bars `[h0, c1)`, into
 /// buffers of `c1 − h0` values) for each chunk, with `h0 = start(c0)`, and
 /// keeps the chunk's outputs.
+///
+/// When no halo `[h0, c0)` is longer than a chunk, the spans `[h0, c1)` of
+/// every other chunk are disjoint, so `f` writes straight into the output
+/// in two rounds (even chunks, then odd ones), with no series-long
+/// temporary and no copy of the chunk: an even chunk's halo lands in the
+/// odd chunk before it, which the second round rewrites whole; an odd
+/// chunk's halo lands in the (final) tail of the even chunk before it,
+/// which is saved first and put back after (`c0 − h0` values). Otherwise
+/// each chunk runs into temporaries and copies its part out.
 fn halo_run<const K: usize>(
+    mut outs: [&mut [f64]; K],
+    chunk: usize,
+    start: impl Fn(usize) -> usize + Sync + Send,
+    f: impl Fn(usize, usize, [&mut [f64]; K]) -> Result<()> + Sync + Send,
+) -> Result<()> {
+    let n = outs.first().map_or(0, |o| o.len());
+    let spans: Vec<(usize, usize, usize)> = grid(n, chunk)
+        .map(|(c0, c1)| (start(c0).min(c0), c0, c1))
+        .collect();
+    if spans.iter().any(|&(h0, c0, _)| c0 - h0 > chunk) {
+        return halo_run_copy(outs, chunk, start, f);
+    }
+    for parity in 0..2 {
+        let round: Vec<(usize, usize, usize)> =
+            spans.iter().copied().skip(parity).step_by(2).collect();
+        let ranges: Vec<(usize, usize)> = round.iter().map(|&(h0, _, c1)| (h0, c1)).collect();
+        let mut pieces = outs.each_mut().map(|o| carve(o, &ranges).into_iter());
+        let mut tasks: Vec<(usize, usize, usize, [&mut [f64]; K])> = round
+            .iter()
+            .map(|&(h0, c0, c1)| {
+                let p = core::array::from_fn(|k| pieces[k].next().unwrap_or_default());
+                (h0, c0, c1, p)
+            })
+            .collect();
+        par_each(&mut tasks, |(h0, c0, c1, p)| {
+            let (h0, c0, c1) = (*h0, *c0, *c1);
+            let halo = c0 - h0;
+            // The chunk before's final outputs, in the first round
+            // rewritten anyway (that chunk is odd and runs next).
+            let kept: [Vec<f64>; K] = core::array::from_fn(|k| match parity {
+                1 => p[k][..halo].to_vec(),
+                _ => Vec::new(),
+            });
+            f(h0, c1, p.each_mut().map(|q| &mut **q))?;
+            if parity == 1 {
+                for (q, v) in p.iter_mut().zip(&kept) {
+                    q[..halo].copy_from_slice(v);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// [`halo_run`] for halos longer than a chunk: each chunk runs into
+/// temporaries of `c1 − h0` values and copies its part out.
+fn halo_run_copy<const K: usize>(
     outs: [&mut [f64]; K],
     chunk: usize,
     start: impl Fn(usize) -> usize + Sync + Send,

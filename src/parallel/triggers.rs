@@ -5,14 +5,23 @@
 //!    chunked functions of [`super::chunked`] and [`super::carry`]
 //!    (bit-identical to the serial indicator for the windowed ones, within
 //!    the documented bound for EMA, RSI, ATR, MACD and WMA), arithmetic
-//!    element by element.
+//!    element by element. Except: SMA, VAR, STDDEV, BBANDS, MIN and MAX of
+//!    a series that a condition reads directly are not stored whole; step
+//!    2 computes them on each piece's bars (from a halo start chosen as
+//!    [`super::chunked`] chooses it, so bit-identical to the serial
+//!    indicator), in a few buffers of one piece's length reused piece after
+//!    piece: no series-long output, no page faults, and the values are
+//!    still in the cache when the comparison reads them.
 //! 2. Each chunk `[c0, c1)` evaluates every trigger's condition on the
 //!    bars `[c0 − r, c1)`, where the reach `r` is the number of earlier
 //!    bars the condition looks at: 1 for a crossing, `n − 1` for
 //!    `held(·, n)` and `within(·, n)`, summed along nesting and maximized
 //!    over `and`/`or` (`prev` and the indicators' lookbacks are already in
 //!    the series of step 1). The bits of `[c0, c1)` are then exact, and are
-//!    copied into one mask per trigger.
+//!    copied into one mask per trigger: by each chunk itself, in parallel,
+//!    when chunks are whole 64-bit words of the masks (chunk lengths that
+//!    are multiples of 64; [`ChunkLen::Auto`] rounds its length up to
+//!    one), else stitched serially afterwards.
 //!
 //! Guarantee: each mask equals [`TriggerSet::evaluate`]'s bit for bit
 //! when the set uses only windowed indicators other than WMA (SMA, VAR,
@@ -24,7 +33,7 @@
 //! comparison or crossing is decided by less than the indicators'
 //! documented error (a near tie).
 
-use super::{ChunkLen, grid, par_map};
+use super::{ChunkLen, grid, par_each, par_map};
 use crate::error::{Error, Result};
 use crate::trigger::masks::{held, within};
 use crate::trigger::{
@@ -66,6 +75,106 @@ enum Val<'a> {
     Borrowed(&'a [f64]),
     Owned(Vec<f64>),
     Const(f64),
+    /// A windowed indicator of the series with this id (a slice), computed
+    /// only on the bars each piece of the mask stage reads.
+    Lazy(Window, usize),
+}
+
+/// A windowed indicator that a piece computes on its own bars (with a
+/// halo starting where [`super::chunked`] starts its chunks, so the values
+/// are bit-identical to the serial indicator's).
+#[derive(Clone, Copy)]
+enum Window {
+    Sma(usize),
+    Var(usize),
+    Stddev(usize, f64),
+    Bbands(usize, f64, f64, BandsField),
+    Max(usize),
+    Min(usize),
+}
+
+impl Window {
+    /// Where the computation for outputs from bar `a` on starts.
+    fn start(self, a: usize) -> usize {
+        match self {
+            Window::Sma(p) | Window::Var(p) | Window::Stddev(p, _) | Window::Bbands(p, ..) => {
+                super::chunked::aligned(a, p - 1, p)
+            }
+            Window::Max(p) | Window::Min(p) => a.saturating_sub(p - 1),
+        }
+    }
+
+    /// The indicator on `x` into `out` (same length).
+    fn run(self, x: &[f64], out: &mut [f64], pool: &mut Vec<Vec<f64>>) -> Result<()> {
+        match self {
+            Window::Sma(p) => crate::sma_into(x, p, out),
+            Window::Var(p) => crate::var_into(x, p, out),
+            Window::Stddev(p, d) => crate::stddev_into(x, p, d, out),
+            Window::Max(p) => crate::max_into(x, p, out),
+            Window::Min(p) => crate::min_into(x, p, out),
+            Window::Bbands(p, up, dn, field) => {
+                let (mut a, mut b) = (take(pool, x.len()), take(pool, x.len()));
+                let r = match field {
+                    BandsField::Upper => crate::bbands_into(x, p, up, dn, out, &mut a, &mut b),
+                    BandsField::Middle => crate::bbands_into(x, p, up, dn, &mut a, out, &mut b),
+                    BandsField::Lower => crate::bbands_into(x, p, up, dn, &mut a, &mut b, out),
+                };
+                pool.extend([a, b]);
+                r
+            }
+        }
+    }
+
+    /// The full series, chunked (for an eager reader such as arithmetic).
+    fn full(self, x: &[f64], chunk: usize) -> Result<Vec<f64>> {
+        let cl = ChunkLen::Fixed(chunk);
+        match self {
+            Window::Sma(p) => super::sma_chunked(x, p, cl),
+            Window::Var(p) => super::var_chunked(x, p, cl),
+            Window::Stddev(p, d) => super::stddev_chunked(x, p, d, cl),
+            Window::Max(p) => super::max_chunked(x, p, cl),
+            Window::Min(p) => super::min_chunked(x, p, cl),
+            Window::Bbands(p, up, dn, field) => {
+                let b = super::bbands_chunked(x, p, up, dn, cl)?;
+                Ok(match field {
+                    BandsField::Upper => b.upper,
+                    BandsField::Middle => b.middle,
+                    BandsField::Lower => b.lower,
+                })
+            }
+        }
+    }
+}
+
+/// A buffer of `len` values from `pool` (stale contents).
+fn take(pool: &mut Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+    let mut v = pool.pop().unwrap_or_default();
+    v.resize(len, 0.0);
+    v
+}
+
+/// A series operand on one piece's bars: a slice of a stored series, a
+/// buffer computed for the piece (values from `offset` on), or a constant.
+enum Span<'v> {
+    Slice(&'v [f64]),
+    Computed(Vec<f64>, usize),
+    Const(f64),
+}
+
+impl Span<'_> {
+    fn operand(&self) -> Operand<'_> {
+        match self {
+            Span::Slice(s) => Operand::Slice(s),
+            Span::Computed(v, off) => Operand::Slice(&v[*off..]),
+            Span::Const(c) => Operand::Const(*c),
+        }
+    }
+
+    fn recycle(self, pool: &mut Vec<Vec<f64>>) {
+        if let Span::Computed(v, _) = self {
+            pool.push(v);
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -119,7 +228,42 @@ impl<'a> Ctx<'a, '_> {
             Val::Borrowed(s) => Operand::Slice(s),
             Val::Owned(v) => Operand::Slice(v),
             Val::Const(c) => Operand::Const(*c),
+            Val::Lazy(..) => unreachable!("lazy values are made whole before an eager read"),
         }
+    }
+
+    /// Computes a lazy value whole (chunked), for a reader that needs the
+    /// full series (arithmetic, `prev`, an indicator's input).
+    fn materialize(&mut self, id: usize) -> Result<()> {
+        if let Val::Lazy(w, input) = self.values[id] {
+            let v = match self.operand(input) {
+                Operand::Slice(x) => w.full(x, self.chunk)?,
+                Operand::Const(c) => w.full(&vec![c; self.n], self.chunk)?,
+            };
+            self.values[id] = Val::Owned(v);
+        }
+        Ok(())
+    }
+
+    /// Series `id` on bars `[lo, hi)`, computing a lazy value on them.
+    fn span(&self, id: usize, lo: usize, hi: usize, pool: &mut Vec<Vec<f64>>) -> Result<Span<'_>> {
+        Ok(match &self.values[id] {
+            Val::Borrowed(s) => Span::Slice(&s[lo..hi]),
+            Val::Owned(v) => Span::Slice(&v[lo..hi]),
+            Val::Const(c) => Span::Const(*c),
+            &Val::Lazy(w, input) => {
+                let Operand::Slice(x) = self.operand(input) else {
+                    unreachable!("a lazy value's input is a series")
+                };
+                let h0 = w.start(lo);
+                let mut out = take(pool, hi - h0);
+                if let Err(e) = w.run(&x[h0..hi], &mut out, pool) {
+                    pool.push(out);
+                    return Err(e);
+                }
+                Span::Computed(out, lo - h0)
+            }
+        })
     }
 
     fn column(&self, c: Column) -> Result<&'a [f64]> {
@@ -158,6 +302,7 @@ impl<'a> Ctx<'a, '_> {
             Series::Const(c) => Val::Const(*c),
             Series::Neg(a) => {
                 let a = self.series(a)?;
+                self.materialize(a)?;
                 match self.operand(a) {
                     Operand::Const(c) => Val::Const(-c),
                     Operand::Slice(x) => Val::Owned(self.map(|i| -x[i])?),
@@ -165,6 +310,8 @@ impl<'a> Ctx<'a, '_> {
             }
             Series::Arith(op, a, b) => {
                 let (a, b) = (self.series(a)?, self.series(b)?);
+                self.materialize(a)?;
+                self.materialize(b)?;
                 let f = |u: f64, v: f64| match op {
                     ArithOp::Add => u + v,
                     ArithOp::Sub => u - v,
@@ -182,6 +329,7 @@ impl<'a> Ctx<'a, '_> {
             }
             Series::Prev(a, k) => {
                 let a = self.series(a)?;
+                self.materialize(a)?;
                 let k = *k;
                 match self.operand(a) {
                     Operand::Const(c) => {
@@ -204,6 +352,46 @@ impl<'a> Ctx<'a, '_> {
             Some(s) => Some(self.series(s)?),
             None => None,
         };
+        if let Some(i) = input {
+            self.materialize(i)?;
+            // Windowed indicators of a series (bit-identical on any
+            // aligned piece) wait for the mask stage.
+            if let Operand::Slice(_) = self.operand(i) {
+                let lazy: Vec<(Indicator, Window)> = match ind {
+                    Indicator::Sma { period, .. } => vec![(ind.clone(), Window::Sma(*period))],
+                    Indicator::Var { period, .. } => vec![(ind.clone(), Window::Var(*period))],
+                    Indicator::Stddev { period, nbdev, .. } => {
+                        vec![(ind.clone(), Window::Stddev(*period, *nbdev))]
+                    }
+                    Indicator::Max { period, .. } => vec![(ind.clone(), Window::Max(*period))],
+                    Indicator::Min { period, .. } => vec![(ind.clone(), Window::Min(*period))],
+                    Indicator::Bbands {
+                        input,
+                        period,
+                        nbdev_up,
+                        nbdev_dn,
+                        ..
+                    } => [BandsField::Upper, BandsField::Middle, BandsField::Lower]
+                        .into_iter()
+                        .map(|field| {
+                            let b = Indicator::Bbands {
+                                input: input.clone(),
+                                period: *period,
+                                nbdev_up: *nbdev_up,
+                                nbdev_dn: *nbdev_dn,
+                                field,
+                            };
+                            (b, Window::Bbands(*period, *nbdev_up, *nbdev_dn, field))
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if !lazy.is_empty() {
+                    return self
+                        .push_outputs(lazy.into_iter().map(|(d, w)| (d, Val::Lazy(w, i))), &key);
+                }
+            }
+        }
         let owned;
         let x: &[f64] = match input.map(|i| self.operand(i)) {
             Some(Operand::Slice(s)) => s,
@@ -314,10 +502,20 @@ impl<'a> Ctx<'a, '_> {
                 vec![(with(StochField::K), s.k), (with(StochField::D), s.d)]
             }
         };
+        self.push_outputs(outs.into_iter().map(|(i, v)| (i, Val::Owned(v))), &key)
+    }
+
+    /// Stores every output of an indicator under its own key; returns the
+    /// id of the one `key` names.
+    fn push_outputs(
+        &mut self,
+        outs: impl Iterator<Item = (Indicator, Val<'a>)>,
+        key: &str,
+    ) -> Result<usize> {
         let mut wanted = None;
         for (i, v) in outs {
             let k = Series::Indicator(Box::new(i)).to_string();
-            let id = self.push(k.clone(), Val::Owned(v));
+            let id = self.push(k.clone(), v);
             if k == key {
                 wanted = Some(id);
             }
@@ -343,32 +541,37 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// The condition's mask on bars `[lo, hi)` (as if the series began at
-    /// `lo`).
-    fn local(&self, c: &RCond, lo: usize, hi: usize) -> Result<BitMask> {
+    /// `lo`); lazy series are computed on those bars, in buffers taken
+    /// from and returned to `pool`.
+    fn local(&self, c: &RCond, lo: usize, hi: usize, pool: &mut Vec<Vec<f64>>) -> Result<BitMask> {
         let len = hi - lo;
-        let op = |id: usize| match self.operand(id) {
-            Operand::Slice(s) => Operand::Slice(&s[lo..hi]),
-            k => k,
-        };
         Ok(match c {
-            RCond::Compare(cmp, a, b) => match (op(*a), op(*b)) {
-                (Operand::Slice(x), Operand::Slice(y)) => crate::compare(x, *cmp, Rhs::Series(y))?,
-                (Operand::Slice(x), Operand::Const(v)) => crate::compare(x, *cmp, v)?,
-                (Operand::Const(v), Operand::Slice(y)) => crate::compare(y, flip(*cmp), v)?,
-                (Operand::Const(x), Operand::Const(y)) => {
-                    let holds = match cmp {
-                        CmpOp::Gt => x > y,
-                        CmpOp::Ge => x >= y,
-                        CmpOp::Lt => x < y,
-                        CmpOp::Le => x <= y,
-                    };
-                    if holds {
-                        BitMask::ones(len)
-                    } else {
-                        BitMask::zeros(len)
+            RCond::Compare(cmp, a, b) => {
+                let (sa, sb) = (self.span(*a, lo, hi, pool)?, self.span(*b, lo, hi, pool)?);
+                let m = match (sa.operand(), sb.operand()) {
+                    (Operand::Slice(x), Operand::Slice(y)) => {
+                        crate::compare(x, *cmp, Rhs::Series(y))
                     }
-                }
-            },
+                    (Operand::Slice(x), Operand::Const(v)) => crate::compare(x, *cmp, v),
+                    (Operand::Const(v), Operand::Slice(y)) => crate::compare(y, flip(*cmp), v),
+                    (Operand::Const(x), Operand::Const(y)) => {
+                        let holds = match cmp {
+                            CmpOp::Gt => x > y,
+                            CmpOp::Ge => x >= y,
+                            CmpOp::Lt => x < y,
+                            CmpOp::Le => x <= y,
+                        };
+                        Ok(if holds {
+                            BitMask::ones(len)
+                        } else {
+                            BitMask::zeros(len)
+                        })
+                    }
+                };
+                sa.recycle(pool);
+                sb.recycle(pool);
+                m?
+            }
             RCond::Cross(dir, a, b) => {
                 let run = |d: CrossDir, x: &[f64], rhs: Rhs<'_>| match d {
                     CrossDir::Above => crate::cross_above(x, rhs),
@@ -378,19 +581,23 @@ impl<'a> Ctx<'a, '_> {
                     CrossDir::Above => CrossDir::Below,
                     CrossDir::Below => CrossDir::Above,
                 };
-                match (op(*a), op(*b)) {
-                    (Operand::Slice(x), Operand::Slice(y)) => run(*dir, x, Rhs::Series(y))?,
-                    (Operand::Slice(x), Operand::Const(v)) => run(*dir, x, Rhs::Value(v))?,
+                let (sa, sb) = (self.span(*a, lo, hi, pool)?, self.span(*b, lo, hi, pool)?);
+                let m = match (sa.operand(), sb.operand()) {
+                    (Operand::Slice(x), Operand::Slice(y)) => run(*dir, x, Rhs::Series(y)),
+                    (Operand::Slice(x), Operand::Const(v)) => run(*dir, x, Rhs::Value(v)),
                     // c crosses above y ⇔ y crosses below c.
-                    (Operand::Const(v), Operand::Slice(y)) => run(other, y, Rhs::Value(v))?,
-                    (Operand::Const(_), Operand::Const(_)) => BitMask::zeros(len),
-                }
+                    (Operand::Const(v), Operand::Slice(y)) => run(other, y, Rhs::Value(v)),
+                    (Operand::Const(_), Operand::Const(_)) => Ok(BitMask::zeros(len)),
+                };
+                sa.recycle(pool);
+                sb.recycle(pool);
+                m?
             }
-            RCond::And(a, b) => &self.local(a, lo, hi)? & &self.local(b, lo, hi)?,
-            RCond::Or(a, b) => &self.local(a, lo, hi)? | &self.local(b, lo, hi)?,
-            RCond::Not(a) => !&self.local(a, lo, hi)?,
-            RCond::Held(a, n) => held(&self.local(a, lo, hi)?, *n),
-            RCond::Within(a, n) => within(&self.local(a, lo, hi)?, *n),
+            RCond::And(a, b) => &self.local(a, lo, hi, pool)? & &self.local(b, lo, hi, pool)?,
+            RCond::Or(a, b) => &self.local(a, lo, hi, pool)? | &self.local(b, lo, hi, pool)?,
+            RCond::Not(a) => !&self.local(a, lo, hi, pool)?,
+            RCond::Held(a, n) => held(&self.local(a, lo, hi, pool)?, *n),
+            RCond::Within(a, n) => within(&self.local(a, lo, hi, pool)?, *n),
         })
     }
 }
@@ -404,6 +611,13 @@ const fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
+/// A chunk `[c0, c1)` and its words of every trigger's mask.
+type MaskTask<'m> = ((usize, usize), Vec<&'m mut [u64]>);
+
+/// Bars per piece of the mask stage (at least; 8 reaches if longer): 64 KiB
+/// per lazy series.
+const PIECE: usize = 1 << 13;
+
 /// Bits `[from, from + count)` of `words` (count ≤ 64), low bit first.
 fn get_bits(words: &[u64], from: usize, count: usize) -> u64 {
     let (w, b) = (from / 64, from % 64);
@@ -415,6 +629,14 @@ fn get_bits(words: &[u64], from: usize, count: usize) -> u64 {
         v & ((1u64 << count) - 1)
     } else {
         v
+    }
+}
+
+/// Bits `[from, from + count)` of `src` into the first `count` bits of
+/// `dst` (whose other bits stay zero).
+fn copy_bits(src: &[u64], from: usize, count: usize, dst: &mut [u64]) {
+    for (w, d) in dst.iter_mut().enumerate().take(count.div_ceil(64)) {
+        *d = get_bits(src, from + 64 * w, (count - 64 * w).min(64));
     }
 }
 
@@ -455,9 +677,14 @@ pub fn evaluate_chunked(
         values: Vec::new(),
         keys: HashMap::new(),
     };
+    let chunk_len = chunk_len.into();
     let conds: Vec<RCond> = {
         // Reaches first (they only need the tree), to size the chunks.
-        ctx.chunk = chunk_len.into().resolve(n, 0)?;
+        ctx.chunk = chunk_len.resolve(n, 0)?;
+        if chunk_len == ChunkLen::Auto {
+            // Whole words of the masks per chunk (see below).
+            ctx.chunk = ctx.chunk.next_multiple_of(64);
+        }
         let mut v = Vec::with_capacity(set.len());
         for t in set.triggers() {
             v.push(ctx.cond(&t.cond)?);
@@ -467,24 +694,62 @@ pub fn evaluate_chunked(
     let chunks: Vec<(usize, usize)> = grid(n, ctx.chunk).collect();
     let ctx = &ctx;
     let conds = &conds;
-    let local = par_map(&chunks, |&(c0, c1)| {
-        conds
-            .iter()
-            .map(|c| {
-                let lo = c0.saturating_sub(c.reach());
-                ctx.local(c, lo, c1).map(|m| (lo, m))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
     let mut masks: Vec<BitMask> = (0..conds.len()).map(|_| BitMask::zeros(n)).collect();
-    for (&(c0, c1), per) in chunks.iter().zip(&local) {
-        for (mask, (lo, m)) in masks.iter_mut().zip(per) {
-            let mut at = c0;
-            while at < c1 {
-                let count = (c1 - at).min(64);
-                let bits = get_bits(m.words(), at - lo, count);
-                or_bits(mask.words_mut(), at, bits, count);
-                at += count;
+    if ctx.chunk.is_multiple_of(64) {
+        // Each chunk's bits are whole words of every mask: each chunk
+        // writes its own words in place, in parallel, piece by piece (a
+        // piece's lazy series fit in the cache and reuse their buffers).
+        let reach = conds.iter().map(RCond::reach).max().unwrap_or(0);
+        let piece = PIECE.max(reach.saturating_mul(8)).next_multiple_of(64);
+        let per = ctx.chunk / 64;
+        let mut pieces: Vec<_> = masks
+            .iter_mut()
+            .map(|m| m.words_mut().chunks_mut(per))
+            .collect();
+        let mut tasks: Vec<MaskTask<'_>> = chunks
+            .iter()
+            .map(|&c| {
+                let outs = pieces
+                    .iter_mut()
+                    .map(|p| p.next().unwrap_or_default())
+                    .collect();
+                (c, outs)
+            })
+            .collect();
+        par_each(&mut tasks, |&mut ((c0, c1), ref mut outs)| {
+            let mut pool = Vec::new();
+            let mut s0 = c0;
+            while s0 < c1 {
+                let s1 = s0.saturating_add(piece).min(c1);
+                for (c, out) in conds.iter().zip(outs.iter_mut()) {
+                    let lo = s0.saturating_sub(c.reach());
+                    let m = ctx.local(c, lo, s1, &mut pool)?;
+                    copy_bits(m.words(), s0 - lo, s1 - s0, &mut out[(s0 - c0) / 64..]);
+                }
+                s0 = s1;
+            }
+            Ok(())
+        })?;
+    } else {
+        let local = par_map(&chunks, |&(c0, c1)| {
+            let mut pool = Vec::new();
+            conds
+                .iter()
+                .map(|c| {
+                    let lo = c0.saturating_sub(c.reach());
+                    ctx.local(c, lo, c1, &mut pool).map(|m| (lo, m))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        for (&(c0, c1), per) in chunks.iter().zip(&local) {
+            for (mask, (lo, m)) in masks.iter_mut().zip(per) {
+                let mut at = c0;
+                while at < c1 {
+                    let count = (c1 - at).min(64);
+                    let bits = get_bits(m.words(), at - lo, count);
+                    or_bits(mask.words_mut(), at, bits, count);
+                    at += count;
+                }
             }
         }
     }
