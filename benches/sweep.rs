@@ -9,8 +9,10 @@
 //!   bars with a consumer that reads every value, no `periods × n` buffer).
 //! - `cross_sweep`: every pair fast 2..=100, slow fast+1..=200 (14,751
 //!   pairs) on 1e5 bars. Ids: `separate` (199 `sma` + 14,850
-//!   `cross_above_into` into reused masks), `masks`, `counts`, `masks_par`,
-//!   `counts_par`.
+//!   `cross_above_into` into reused masks), then `counts_A`, `masks_A`,
+//!   `counts_A_par`, `masks_A_par` for each algorithm `A` of
+//!   [`CrossAlgorithm`] (`pairloop`, `events`): counts only or masks,
+//!   serial or on rayon's threads.
 //! - `threshold_sweep`: RSI(14) of 1e5 bars `< t` for t in 10..=40 (31
 //!   thresholds), and crosses above each. Ids: `separate` (31
 //!   `compare_into` / `cross_above_into`), `sweep`.
@@ -24,8 +26,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ta_kernels::sweep::{
-    cross_sweep, cross_sweep_counts, cross_sweep_counts_par, cross_sweep_par, ema_sweep, rsi_sweep,
-    sma_sweep, sma_sweep_blocks, sma_sweep_into, threshold_cross_sweep, threshold_sweep,
+    CrossAlgorithm, cross_sweep_counts_with, cross_sweep_with, ema_sweep, rsi_sweep, sma_sweep,
+    sma_sweep_blocks, sma_sweep_into, threshold_cross_sweep, threshold_sweep,
 };
 use ta_kernels::{BitMask, CmpOp, compare_into, cross_above_into, ema, rsi, sma, sma_into};
 
@@ -130,18 +132,19 @@ fn bench_cross(c: &mut Criterion) {
             black_box(&masks);
         })
     });
-    g.bench_function("masks", |b| {
-        b.iter(|| black_box(cross_sweep(&x, &fast, &slow).unwrap()))
-    });
-    g.bench_function("counts", |b| {
-        b.iter(|| black_box(cross_sweep_counts(&x, &fast, &slow).unwrap()))
-    });
-    g.bench_function("masks_par", |b| {
-        b.iter(|| black_box(cross_sweep_par(&x, &fast, &slow).unwrap()))
-    });
-    g.bench_function("counts_par", |b| {
-        b.iter(|| black_box(cross_sweep_counts_par(&x, &fast, &slow).unwrap()))
-    });
+    for (name, algo) in [
+        ("pairloop", CrossAlgorithm::PairLoop),
+        ("events", CrossAlgorithm::Events),
+    ] {
+        for (suffix, par) in [("", false), ("_par", true)] {
+            g.bench_function(format!("counts_{name}{suffix}"), |b| {
+                b.iter(|| black_box(cross_sweep_counts_with(&x, &fast, &slow, algo, par).unwrap()))
+            });
+            g.bench_function(format!("masks_{name}{suffix}"), |b| {
+                b.iter(|| black_box(cross_sweep_with(&x, &fast, &slow, algo, par).unwrap()))
+            });
+        }
+    }
     g.finish();
 }
 

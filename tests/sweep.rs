@@ -10,8 +10,9 @@ use common::naive_sum::{REL, TINY};
 use proptest::prelude::*;
 use ta_kernels::kernels::cross::transition;
 use ta_kernels::sweep::{
-    CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts, cross_sweep_counts_par,
-    cross_sweep_par, sma_sweep, sma_sweep_blocks, sma_sweep_into,
+    CrossAlgorithm, CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts,
+    cross_sweep_counts_par, cross_sweep_counts_with, cross_sweep_par, cross_sweep_with, sma_sweep,
+    sma_sweep_blocks, sma_sweep_into,
 };
 use ta_kernels::sweep::{
     ThresholdSweep, ema_sweep, rsi_sweep, threshold_cross_sweep, threshold_sweep,
@@ -314,8 +315,40 @@ proptest! {
             prop_assert_eq!(&par, &reference, "{} parallel", b);
             let par_counts = with_backend(b, || cross_sweep_counts_par(&x, &fast, &slow)).unwrap().unwrap();
             prop_assert_eq!(par_counts.as_slice(), reference.counts(), "{} parallel", b);
+            same_every_algorithm(b, &x, &fast, &slow, &reference)?;
         }
     }
+}
+
+/// Every algorithm, serial and parallel, masks and counts, gives
+/// `reference` on backend `b`.
+fn same_every_algorithm(
+    b: Backend,
+    x: &[f64],
+    fast: &[usize],
+    slow: &[usize],
+    reference: &CrossSweep,
+) -> Result<(), TestCaseError> {
+    for algo in [CrossAlgorithm::PairLoop, CrossAlgorithm::Events] {
+        for par in [false, true] {
+            let got = with_backend(b, || cross_sweep_with(x, fast, slow, algo, par))
+                .unwrap()
+                .unwrap();
+            prop_assert_eq!(&got, reference, "{} {:?} parallel {}", b, algo, par);
+            let counts = with_backend(b, || cross_sweep_counts_with(x, fast, slow, algo, par))
+                .unwrap()
+                .unwrap();
+            prop_assert_eq!(
+                counts.as_slice(),
+                reference.counts(),
+                "{} {:?} {}",
+                b,
+                algo,
+                par
+            );
+        }
+    }
+    Ok(())
 }
 
 #[test]

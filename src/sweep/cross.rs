@@ -48,6 +48,7 @@ use crate::error::Result;
 use crate::{Backend, BitMask};
 
 use super::check_periods;
+use super::cross_events::{Table, run_range};
 use super::sma::{Dyadic, Plan, drive_on, rows_on};
 use super::words::{self, Layout};
 
@@ -115,6 +116,23 @@ fn check(fast: &[usize], slow: &[usize]) -> Result<Backend> {
     Ok(backend)
 }
 
+/// Which algorithm a cross sweep runs. Both give **bit-identical**
+/// results (see the module docs); they differ only in speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CrossAlgorithm {
+    /// [`Events`](Self::Events) when the pairs are many for their periods,
+    /// else [`PairLoop`](Self::PairLoop) (the rule is in the module docs).
+    #[default]
+    Auto,
+    /// Every pair's two SMA rows compared word by word (64 bars): cost
+    /// proportional to `pairs × bars`.
+    PairLoop,
+    /// The SMA values of all periods kept in sorted order from bar to bar;
+    /// each crossing is one swap of an insertion sort: cost proportional
+    /// to `periods × bars + crossings`.
+    Events,
+}
+
 /// Crosses of `SMA(fast)` above `SMA(slow)` for every pair of
 /// [`cross_pairs`]`(fast, slow)`: one [`BitMask`] and one count per pair
 /// (see the module docs for semantics, layout and memory).
@@ -125,49 +143,55 @@ fn check(fast: &[usize], slow: &[usize]) -> Result<Backend> {
 /// Lists that give no pair (every `f >= s`) are not an error: the result
 /// is empty.
 pub fn cross_sweep(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<CrossSweep> {
-    let backend = check(fast, slow)?;
-    let pairs = cross_pairs(fast, slow);
-    let mut masks = (0..pairs.len())
-        .map(|_| BitMask::zeros(x.len()))
-        .collect::<Vec<_>>();
-    let mut counts = vec![0u64; pairs.len()];
-    run::<true>(backend, x, &pairs, &mut masks, &mut counts);
-    Ok(CrossSweep {
-        pairs,
-        masks,
-        counts,
-    })
+    cross_sweep_with(x, fast, slow, CrossAlgorithm::Auto, false)
 }
 
 /// The counts of [`cross_sweep`] only (pair order of [`cross_pairs`]),
 /// storing no mask: memory is independent of the series' length.
 /// Errors as [`cross_sweep`].
 pub fn cross_sweep_counts(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Vec<u64>> {
-    let backend = check(fast, slow)?;
-    let pairs = cross_pairs(fast, slow);
-    let mut counts = vec![0u64; pairs.len()];
-    run::<false>(backend, x, &pairs, &mut [], &mut counts);
-    Ok(counts)
+    cross_sweep_counts_with(x, fast, slow, CrossAlgorithm::Auto, false)
 }
 
-/// [`cross_sweep`] with the pairs split over rayon's threads (one
-/// contiguous range each); bit-identical to [`cross_sweep`]. The backend
-/// is the caller's ([`Backend::active`] on the calling thread).
+/// [`cross_sweep`] on rayon's threads; bit-identical to [`cross_sweep`].
+/// The backend is the caller's ([`Backend::active`] on the calling
+/// thread).
 #[cfg(feature = "rayon")]
 pub fn cross_sweep_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<CrossSweep> {
-    use rayon::prelude::*;
+    cross_sweep_with(x, fast, slow, CrossAlgorithm::Auto, true)
+}
+
+/// [`cross_sweep_counts`] on rayon's threads; bit-identical to it.
+#[cfg(feature = "rayon")]
+pub fn cross_sweep_counts_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Vec<u64>> {
+    cross_sweep_counts_with(x, fast, slow, CrossAlgorithm::Auto, true)
+}
+
+/// [`cross_sweep`] with a chosen algorithm, on rayon's threads if
+/// `parallel` (serial without the `rayon` feature). Every choice gives the
+/// same result. Errors as [`cross_sweep`].
+pub fn cross_sweep_with(
+    x: &[f64],
+    fast: &[usize],
+    slow: &[usize],
+    algorithm: CrossAlgorithm,
+    parallel: bool,
+) -> Result<CrossSweep> {
     let backend = check(fast, slow)?;
     let pairs = cross_pairs(fast, slow);
     let mut masks = (0..pairs.len())
         .map(|_| BitMask::zeros(x.len()))
         .collect::<Vec<_>>();
     let mut counts = vec![0u64; pairs.len()];
-    let chunk = chunk_len(pairs.len());
-    pairs
-        .par_chunks(chunk)
-        .zip(masks.par_chunks_mut(chunk))
-        .zip(counts.par_chunks_mut(chunk))
-        .for_each(|((p, m), c)| run::<true>(backend, x, p, m, c));
+    sweep::<true>(
+        backend,
+        x,
+        &pairs,
+        algorithm,
+        parallel,
+        &mut masks,
+        &mut counts,
+    );
     Ok(CrossSweep {
         pairs,
         masks,
@@ -175,20 +199,169 @@ pub fn cross_sweep_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Cros
     })
 }
 
-/// [`cross_sweep_counts`] with the pairs split over rayon's threads;
-/// bit-identical to it.
-#[cfg(feature = "rayon")]
-pub fn cross_sweep_counts_par(x: &[f64], fast: &[usize], slow: &[usize]) -> Result<Vec<u64>> {
-    use rayon::prelude::*;
+/// [`cross_sweep_counts`] with a chosen algorithm, on rayon's threads if
+/// `parallel` (serial without the `rayon` feature). Every choice gives the
+/// same result. Errors as [`cross_sweep`].
+pub fn cross_sweep_counts_with(
+    x: &[f64],
+    fast: &[usize],
+    slow: &[usize],
+    algorithm: CrossAlgorithm,
+    parallel: bool,
+) -> Result<Vec<u64>> {
     let backend = check(fast, slow)?;
     let pairs = cross_pairs(fast, slow);
     let mut counts = vec![0u64; pairs.len()];
-    let chunk = chunk_len(pairs.len());
-    pairs
-        .par_chunks(chunk)
-        .zip(counts.par_chunks_mut(chunk))
-        .for_each(|(p, c)| run::<false>(backend, x, p, &mut [], c));
+    sweep::<false>(
+        backend,
+        x,
+        &pairs,
+        algorithm,
+        parallel,
+        &mut [],
+        &mut counts,
+    );
     Ok(counts)
+}
+
+/// [`CrossAlgorithm::Auto`]'s choice for `pairs` (see the module docs).
+fn choose(pairs: &[(usize, usize)]) -> CrossAlgorithm {
+    let mut periods: Vec<usize> = pairs.iter().flat_map(|&(f, s)| [f, s]).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    if pairs.len() >= EVENTS_MIN_PAIRS_PER_PERIOD * periods.len() {
+        CrossAlgorithm::Events
+    } else {
+        CrossAlgorithm::PairLoop
+    }
+}
+
+/// [`CrossAlgorithm::Auto`] runs [`CrossAlgorithm::Events`] from this
+/// many pairs per distinct period on.
+const EVENTS_MIN_PAIRS_PER_PERIOD: usize = 128;
+
+/// The sweep of `pairs` with `algorithm` (masks written if `MASKS`, else
+/// `masks` is empty; `counts` zero on entry).
+fn sweep<const MASKS: bool>(
+    backend: Backend,
+    x: &[f64],
+    pairs: &[(usize, usize)],
+    algorithm: CrossAlgorithm,
+    parallel: bool,
+    masks: &mut [BitMask],
+    counts: &mut [u64],
+) {
+    if pairs.is_empty() || x.is_empty() {
+        return;
+    }
+    let algorithm = match algorithm {
+        CrossAlgorithm::Auto => choose(pairs),
+        a => a,
+    };
+    match algorithm {
+        CrossAlgorithm::Events => events::<MASKS>(backend, x, pairs, parallel, masks, counts),
+        _ => {
+            #[cfg(feature = "rayon")]
+            if parallel {
+                use rayon::prelude::*;
+                let chunk = chunk_len(pairs.len());
+                if MASKS {
+                    pairs
+                        .par_chunks(chunk)
+                        .zip(masks.par_chunks_mut(chunk))
+                        .zip(counts.par_chunks_mut(chunk))
+                        .for_each(|((p, m), c)| run::<true>(backend, x, p, m, c));
+                } else {
+                    pairs
+                        .par_chunks(chunk)
+                        .zip(counts.par_chunks_mut(chunk))
+                        .for_each(|(p, c)| run::<false>(backend, x, p, &mut [], c));
+                }
+                return;
+            }
+            let _ = parallel;
+            run::<MASKS>(backend, x, pairs, masks, counts)
+        }
+    }
+}
+
+/// Bars per range of the parallel event-driven sweep, at least (each
+/// range sorts afresh and recomputes `max p` bars of history).
+#[cfg(feature = "rayon")]
+const EVENTS_MIN_RANGE_WORDS: usize = 4;
+
+/// The event-driven sweep ([`cross_events`]): the bars split into one
+/// word-aligned range per thread if `parallel`.
+fn events<const MASKS: bool>(
+    backend: Backend,
+    x: &[f64],
+    pairs: &[(usize, usize)],
+    parallel: bool,
+    masks: &mut [BitMask],
+    counts: &mut [u64],
+) {
+    let table = Table::new(pairs);
+    let n = x.len();
+    let nw = words_for(n);
+    #[cfg(feature = "rayon")]
+    let parts = if parallel {
+        rayon::current_num_threads()
+            .min(nw / EVENTS_MIN_RANGE_WORDS)
+            .max(1)
+    } else {
+        1
+    };
+    #[cfg(not(feature = "rayon"))]
+    let parts = {
+        let _ = parallel;
+        1
+    };
+    let bounds: Vec<usize> = (0..=parts).map(|c| nw * c / parts).collect();
+    // Each range's slice of every mask's words.
+    let mut words: Vec<Vec<&mut [u64]>> = (0..parts).map(|_| Vec::new()).collect();
+    if MASKS {
+        for m in masks.iter_mut() {
+            let mut rest = m.words_mut();
+            for (c, w) in words.iter_mut().enumerate() {
+                let (a, b) = core::mem::take(&mut rest).split_at_mut(bounds[c + 1] - bounds[c]);
+                w.push(a);
+                rest = b;
+            }
+        }
+    }
+    if parts == 1 {
+        run_range::<MASKS>(backend, x, &table, 0, n, counts, &mut words[0]);
+    } else {
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            let partial: Vec<Vec<u64>> = words
+                .into_par_iter()
+                .enumerate()
+                .map(|(c, mut w)| {
+                    let mut part = vec![0u64; pairs.len()];
+                    let (c0, c1) = (bounds[c] * 64, (bounds[c + 1] * 64).min(n));
+                    run_range::<MASKS>(backend, x, &table, c0, c1, &mut part, &mut w);
+                    part
+                })
+                .collect();
+            for part in partial {
+                for (t, p) in counts.iter_mut().zip(part) {
+                    *t += p;
+                }
+            }
+        }
+    }
+    // Duplicate pairs copy their first occurrence.
+    for k in 0..pairs.len() {
+        let c = table.canonical(k);
+        if c != k {
+            counts[k] = counts[c];
+            if MASKS {
+                masks[k] = masks[c].clone();
+            }
+        }
+    }
 }
 
 /// Pairs per parallel task: one contiguous range per thread.

@@ -70,12 +70,16 @@
 //! [`Error::InvalidPeriod`]: crate::Error::InvalidPeriod
 
 pub mod cross;
+mod cross_events;
 mod recursive;
 pub mod sma;
 pub mod threshold;
 mod words;
 
-pub use cross::{CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts};
+pub use cross::{
+    CrossAlgorithm, CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts,
+    cross_sweep_counts_with, cross_sweep_with,
+};
 #[cfg(feature = "rayon")]
 pub use cross::{cross_sweep_counts_par, cross_sweep_par};
 pub use recursive::{ema_sweep, rsi_sweep};
