@@ -374,8 +374,8 @@ fn a_reused_scratch_gives_the_fresh_results() {
 
 /// The plan shares one rolling variance between `stddev(p)` and
 /// `bbands(p, ..)` and one SMA between `bbands(p, ..).middle` and
-/// `sma(p)`; every output is still bit-identical to the indicator
-/// functions, on every backend, including windows where the variance
+/// `sma(p)`; every output (and `var`, computed by the plan's own
+/// non-finite pass) is still bit-identical to the indicator functions, on every backend, including windows where the variance
 /// overflows (|x| ~ 1e200) or holds NaN / ±inf.
 #[test]
 fn shared_variance_and_mean_give_the_functions_bits() {
@@ -399,6 +399,7 @@ fn shared_variance_and_mean_give_the_functions_bits() {
         "sma(20)",
         "stddev(7)",
         "bbands(7, 1, 1).lower",
+        "var(9)",
     ];
     let series: Vec<_> = names
         .iter()
@@ -420,9 +421,11 @@ fn shared_variance_and_mean_give_the_functions_bits() {
                 ta_kernels::sma(&x, 20).unwrap(),
                 ta_kernels::stddev(&x, 7, 1.0).unwrap(),
                 ta_kernels::bbands(&x, 7, 1.0, 1.0).unwrap().lower,
+                ta_kernels::var(&x, 9).unwrap(),
             ]
         })
         .unwrap();
+        assert_eq!(eval.series().count(), want.len());
         for ((name, got), want) in eval.series().zip(&want) {
             let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
             let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();

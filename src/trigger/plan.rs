@@ -1774,13 +1774,25 @@ fn compute_indicator<'a>(
         }
     };
     let value = match spec {
-        Spec::Sma(p) => one(&|o| crate::sma_into(x, p, o))?,
+        // `sma_into` and `var_into` with their non-finite pass done by
+        // `nan_non_finite` (same bits, a fraction of the time).
+        Spec::Sma(p) => one(&|o| {
+            crate::sma_lookback(p)?;
+            crate::kernels::rolling_sum::rolling_mean(Backend::active(), x, p, o)?;
+            nan_non_finite(o);
+            Ok(())
+        })?,
         Spec::Ema(p) => one(&|o| crate::ema_into(x, p, o))?,
         Spec::Wma(p) => one(&|o| crate::wma_into(x, p, o))?,
         Spec::Rsi(p) => one(&|o| crate::rsi_into(x, p, o))?,
         Spec::Max(p) => one(&|o| crate::max_into(x, p, o))?,
         Spec::Min(p) => one(&|o| crate::min_into(x, p, o))?,
-        Spec::Var(p) => one(&|o| crate::var_into(x, p, o))?,
+        Spec::Var(p) => one(&|o| {
+            crate::var_lookback(p)?;
+            crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o)?;
+            nan_non_finite(o);
+            Ok(())
+        })?,
         Spec::Stddev(p, d) => one(&|o| crate::stddev_into(x, p, d.0, o))?,
         Spec::RawVar(p) => {
             one(&|o| crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o))?
@@ -1814,6 +1826,21 @@ fn compute_indicator<'a>(
         }
     };
     Ok(value)
+}
+
+/// Replaces every non-finite value by `f64::NAN`, as the indicator
+/// functions' own pass does, but checks a chunk at a time with a
+/// vectorizable test and rewrites only chunks holding one (on typical
+/// outputs, the lookback's chunk alone).
+fn nan_non_finite(out: &mut [f64]) {
+    for chunk in out.chunks_mut(256) {
+        let bad = chunk.iter().fold(false, |bad, v| bad | !v.is_finite());
+        if bad {
+            for v in chunk.iter_mut().filter(|v| !v.is_finite()) {
+                *v = f64::NAN;
+            }
+        }
+    }
 }
 
 /// A multi-output value, or its buffers back to `scratch` on error.
