@@ -9,7 +9,7 @@ use common::ohlcv::{bars, ohlcv};
 use common::trees::cond_tree;
 use proptest::prelude::*;
 use ta_kernels::trigger::build::{atr, bbands, close, macd, rsi, sma, stoch, volume};
-use ta_kernels::trigger::{Bars, Column, Trigger, TriggerSet};
+use ta_kernels::trigger::{Bars, Column, Cond, Plan, Series, Trigger, TriggerSet};
 use ta_kernels::{Backend, Error, cross_above, with_backend};
 
 fn check_against_naive(set: &TriggerSet, cols: &[Vec<f64>; 5]) -> Result<(), TestCaseError> {
@@ -55,6 +55,77 @@ proptest! {
         let cols = ohlcv(len, seed, nan_every);
         for b in Backend::available() {
             with_backend(b, || check_against_naive(&set, &cols)).unwrap()?;
+        }
+    }
+}
+
+/// The series a condition compares, and their arithmetic operands.
+fn compared_series(c: &Cond, out: &mut Vec<Series>) {
+    fn operands(s: &Series, out: &mut Vec<Series>) {
+        out.push(s.clone());
+        match s {
+            Series::Neg(a) => operands(a, out),
+            Series::Arith(_, a, b) => {
+                operands(a, out);
+                operands(b, out);
+            }
+            _ => {}
+        }
+    }
+    match c {
+        Cond::Compare(_, a, b) | Cond::Cross(_, a, b) => {
+            operands(a, out);
+            operands(b, out);
+        }
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            compared_series(a, out);
+            compared_series(b, out);
+        }
+        Cond::Not(a) | Cond::Held(a, _) | Cond::Within(a, _) => compared_series(a, out),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Arithmetic, negation, STDDEV and BBANDS read only by comparisons
+    /// are computed block by block and never stored (lazy steps); the
+    /// masks are bit-identical to a plan that stores every compared series
+    /// (asked for as outputs, so none is lazy), over several blocks of
+    /// bars, on every backend.
+    #[test]
+    fn lazy_steps_give_the_stored_masks(
+        conds in prop::collection::vec(cond_tree(30), 1..4),
+        len in 1990usize..6200,
+        seed in any::<u64>(),
+        nan_every in prop_oneof![Just(0usize), 50usize..2000],
+    ) {
+        let mut set = TriggerSet::new();
+        let mut compared = Vec::new();
+        for (i, c) in conds.into_iter().enumerate() {
+            compared_series(&c, &mut compared);
+            set.push(Trigger::new(format!("t{i}"), c)).unwrap();
+        }
+        let named: Vec<(String, Series)> = compared
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (format!("s{i}"), s))
+            .collect();
+        let stored = Plan::with_series(&set, &named);
+        let cols = ohlcv(len, seed, nan_every);
+        for b in Backend::available() {
+            let (lazy, all) = with_backend(b, || {
+                (set.evaluate(&bars(&cols)), stored.evaluate(&bars(&cols)))
+            })
+            .unwrap();
+            match (lazy, all) {
+                (Ok(lazy), Ok(all)) => {
+                    prop_assert_eq!(lazy.masks(), all.masks(), "{:?}", b);
+                    prop_assert_eq!(lazy.indicators_computed, all.indicators_computed);
+                }
+                (Err(e), Err(f)) => prop_assert_eq!(e.to_string(), f.to_string()),
+                (l, a) => prop_assert!(false, "{:?}: {:?} vs {:?}", b, l.err(), a.err()),
+            }
         }
     }
 }
@@ -303,8 +374,8 @@ fn a_reused_scratch_gives_the_fresh_results() {
 
 /// The plan shares one rolling variance between `stddev(p)` and
 /// `bbands(p, ..)` and one SMA between `bbands(p, ..).middle` and
-/// `sma(p)`; every output is still bit-identical to the indicator
-/// functions, on every backend, including windows where the variance
+/// `sma(p)`; every output (and `var`, computed by the plan's own
+/// non-finite pass) is still bit-identical to the indicator functions, on every backend, including windows where the variance
 /// overflows (|x| ~ 1e200) or holds NaN / ±inf.
 #[test]
 fn shared_variance_and_mean_give_the_functions_bits() {
@@ -328,6 +399,7 @@ fn shared_variance_and_mean_give_the_functions_bits() {
         "sma(20)",
         "stddev(7)",
         "bbands(7, 1, 1).lower",
+        "var(9)",
     ];
     let series: Vec<_> = names
         .iter()
@@ -349,9 +421,11 @@ fn shared_variance_and_mean_give_the_functions_bits() {
                 ta_kernels::sma(&x, 20).unwrap(),
                 ta_kernels::stddev(&x, 7, 1.0).unwrap(),
                 ta_kernels::bbands(&x, 7, 1.0, 1.0).unwrap().lower,
+                ta_kernels::var(&x, 9).unwrap(),
             ]
         })
         .unwrap();
+        assert_eq!(eval.series().count(), want.len());
         for ((name, got), want) in eval.series().zip(&want) {
             let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
             let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
@@ -381,7 +455,9 @@ fn grouped_masks_find_crossings_at_block_starts() {
                 hi = close > open
                 lo = close <= 0.3
                 up_c = close crosses_above 0.65
-                down_c = 0.65 crosses_above close";
+                down_c = 0.65 crosses_above close
+                up_x = close * 2 crosses_above open + open
+                down_x = -close crosses_above -open";
     let set = TriggerSet::parse(text).unwrap();
     let bars = Bars::new().with(Column::Close, &a).with(Column::Open, &b);
     for backend in Backend::available() {
@@ -403,6 +479,9 @@ fn grouped_masks_find_crossings_at_block_starts() {
             let up = cross_above(&a, &b).unwrap();
             assert_eq!(all.mask("up"), Some(&up));
             assert_eq!(all.mask("up_c"), Some(&up));
+            // Unstored (lazy) operands, computed block by block.
+            assert_eq!(all.mask("up_x"), Some(&up));
+            assert_eq!(all.mask("down_x"), all.mask("down"));
             for &at in &planted {
                 assert!(up.get(at), "{backend:?} bar {at}");
             }

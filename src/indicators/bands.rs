@@ -96,6 +96,73 @@ pub fn bbands_into(
     Ok(())
 }
 
+/// Block length of the in/out finishing passes: a block of every buffer
+/// (4 KiB each) stays in L1 between the copy and the in-place kernel.
+const FINISH_BLOCK: usize = 512;
+
+/// [`crate::kernels::bands::stddev_from_var`] from `var` into `out`
+/// (`out[i] = nbdev·sqrt(max(var[i], 0))`, NaN for a non-finite variance)
+/// without touching `var`: each block is copied into `out` and finished
+/// there while it is in L1, so the pass reads `var` once and writes `out`
+/// once. The kernel is elementwise, so the bits are exactly the in-place
+/// kernel's (and [`stddev_into`]'s from the same variance).
+/// Errors: `out` not of `var`'s length ([`Error::LengthMismatch`]), an
+/// unavailable backend.
+pub(crate) fn stddev_from_var_into(
+    backend: Backend,
+    var: &[f64],
+    nbdev: f64,
+    out: &mut [f64],
+) -> Result<()> {
+    crate::error::check_len("out", var.len(), out.len())?;
+    for (v, o) in var.chunks(FINISH_BLOCK).zip(out.chunks_mut(FINISH_BLOCK)) {
+        o.copy_from_slice(v);
+        bands::stddev_from_var(backend, o, nbdev)?;
+    }
+    Ok(())
+}
+
+/// [`crate::kernels::bands::bands_from_mean_var`] from a rolling `mean`
+/// and `var` into `upper`, `middle`, `lower`, leaving the inputs intact
+/// (block by block, as [`stddev_from_var_into`]): the same bits as
+/// [`bbands_into`] forms from the same mean and variance.
+/// Errors: an output or `var` not of `mean`'s length
+/// ([`Error::LengthMismatch`]), an unavailable backend.
+// The two inputs, the two multipliers and the three outputs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn bands_from_mean_var_into(
+    backend: Backend,
+    mean: &[f64],
+    var: &[f64],
+    nbdev_up: f64,
+    nbdev_dn: f64,
+    upper: &mut [f64],
+    middle: &mut [f64],
+    lower: &mut [f64],
+) -> Result<()> {
+    check_outs(
+        mean.len(),
+        &[
+            ("var", var.len()),
+            ("upper", upper.len()),
+            ("middle", middle.len()),
+            ("lower", lower.len()),
+        ],
+    )?;
+    let blocks = mean
+        .chunks(FINISH_BLOCK)
+        .zip(var.chunks(FINISH_BLOCK))
+        .zip(upper.chunks_mut(FINISH_BLOCK))
+        .zip(middle.chunks_mut(FINISH_BLOCK))
+        .zip(lower.chunks_mut(FINISH_BLOCK));
+    for ((((m, v), u), mid), l) in blocks {
+        mid.copy_from_slice(m);
+        u.copy_from_slice(v);
+        bands::bands_from_mean_var(backend, mid, u, l, nbdev_up, nbdev_dn)?;
+    }
+    Ok(())
+}
+
 /// Bars before STDDEV's first output: `period − 1` (period 2..=100000).
 pub fn stddev_lookback(period: usize) -> Result<usize> {
     check_ta_period("period", period, 2)?;

@@ -86,7 +86,7 @@ enum Spec {
 }
 
 /// One computation of the plan; a step is its own deduplication key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Step {
     Column(Column),
     Const(Num),
@@ -245,10 +245,32 @@ pub trait IndicatorSource {
     ) -> Result<IndicatorOutputs>;
 }
 
+/// The expression a planned trigger or series was compiled from, kept for
+/// error messages: printing it costs more than compiling it, so its text is
+/// only made when an error needs it.
+#[derive(Clone, Debug)]
+enum Source {
+    Cond(Cond),
+    Series(Series),
+    /// A bare indicator of [`Plan::indicator_with`] (it reports missing
+    /// columns before running).
+    None,
+}
+
+impl Source {
+    fn text(&self) -> String {
+        match self {
+            Source::Cond(c) => c.to_string(),
+            Source::Series(s) => s.to_string(),
+            Source::None => String::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct PlannedSeries {
     name: String,
-    text: String,
+    source: Source,
     out: Out,
     columns: Vec<Column>,
 }
@@ -256,14 +278,56 @@ struct PlannedSeries {
 #[derive(Clone, Debug)]
 struct PlannedTrigger {
     name: String,
-    text: String,
+    source: Source,
     node: NodeId,
     columns: Vec<Column>,
 }
 
+/// A multiply-rotate hasher for the compiler's step table (FxHash's
+/// mixing): the keys are small trusted enums, so SipHash's flooding
+/// resistance buys nothing and costs a third of the compile time.
+#[derive(Default)]
+struct StepHasher(u64);
+
+impl std::hash::Hasher for StepHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+}
+
+type StepMap = HashMap<Step, NodeId, std::hash::BuildHasherDefault<StepHasher>>;
+
 struct Compiler {
     steps: Vec<Step>,
-    keys: HashMap<Step, NodeId>,
+    keys: StepMap,
     /// Split STDDEV and BBANDS into shared SMA / variance steps and a
     /// finishing step (see [`Compiler::split_bands`]).
     split: bool,
@@ -276,7 +340,7 @@ impl Compiler {
             return id;
         }
         let id = self.steps.len();
-        self.steps.push(step.clone());
+        self.steps.push(step);
         self.keys.insert(step, id);
         id
     }
@@ -516,6 +580,8 @@ impl Evaluation {
 #[derive(Debug, Default)]
 pub struct Scratch {
     free: Vec<Vec<f64>>,
+    /// Block-long buffers of the lazy steps (see [`block_pass`]).
+    blocks: Vec<Vec<f64>>,
 }
 
 impl Scratch {
@@ -526,12 +592,28 @@ impl Scratch {
 
     /// Bytes held in idle buffers.
     pub fn bytes(&self) -> usize {
-        self.free.iter().map(|v| v.capacity() * 8).sum()
+        self.free
+            .iter()
+            .chain(&self.blocks)
+            .map(|v| v.capacity() * 8)
+            .sum()
     }
 
     /// Releases every idle buffer.
     pub fn clear(&mut self) {
         self.free.clear();
+        self.blocks.clear();
+    }
+
+    /// `count` block buffers of length `len` (stale contents), taken out
+    /// of the scratch; [`block_pass`] puts them back.
+    fn block_buffers(&mut self, count: usize, len: usize) -> Vec<Vec<f64>> {
+        let mut bufs = std::mem::take(&mut self.blocks);
+        bufs.resize_with(count, Vec::new);
+        for b in &mut bufs {
+            b.resize(len, 0.0);
+        }
+        bufs
     }
 
     /// A buffer of length `n` (stale contents: callers overwrite all of it).
@@ -595,7 +677,7 @@ impl Plan {
     fn build(set: &TriggerSet, series: &[(String, Series)], split: bool) -> Plan {
         let mut c = Compiler {
             steps: Vec::new(),
-            keys: HashMap::new(),
+            keys: StepMap::with_capacity_and_hasher(64, Default::default()),
             split,
         };
         let triggers = set
@@ -603,7 +685,7 @@ impl Plan {
             .iter()
             .map(|t| PlannedTrigger {
                 name: t.name.clone(),
-                text: t.cond.to_string(),
+                source: Source::Cond(t.cond.clone()),
                 node: c.cond(&t.cond),
                 columns: t.cond.columns(),
             })
@@ -612,7 +694,7 @@ impl Plan {
             .iter()
             .map(|(name, s)| PlannedSeries {
                 name: name.clone(),
-                text: s.to_string(),
+                source: Source::Series(s.clone()),
                 out: c.series(s),
                 columns: s.columns(),
             })
@@ -791,7 +873,7 @@ impl Plan {
         }
         let mut c = Compiler {
             steps: Vec::new(),
-            keys: HashMap::new(),
+            keys: StepMap::default(),
             // Unsplit, so the root stays one indicator step with its key.
             split: false,
         };
@@ -801,7 +883,7 @@ impl Plan {
             triggers: Vec::new(),
             series: vec![PlannedSeries {
                 name: String::new(),
-                text: String::new(),
+                source: Source::None,
                 out,
                 columns,
             }],
@@ -831,14 +913,21 @@ impl Plan {
         scratch: &mut Scratch,
         source: Option<&dyn IndicatorSource>,
     ) -> Result<Evaluation> {
-        let (values, indicators_computed) = self.run(bars, scratch, source)?;
+        let (mut values, indicators_computed) = self.run(bars, scratch, source)?;
         let n = bars.len()?;
-        let masks = self
-            .triggers
-            .iter()
-            .map(|t| match &values[t.node] {
-                Some(Value::Mask(m)) => m.clone(),
-                _ => unreachable!("a trigger's node is a condition"),
+        // Each mask is moved out, or copied if a later trigger is the same.
+        let masks = (0..self.triggers.len())
+            .map(|k| {
+                let node = self.triggers[k].node;
+                let again = self.triggers[k + 1..].iter().any(|t| t.node == node);
+                match (again, &mut values[node]) {
+                    (true, Some(Value::Mask(m))) => m.clone(),
+                    (false, v @ Some(Value::Mask(_))) => match v.take() {
+                        Some(Value::Mask(m)) => m,
+                        _ => unreachable!("matched a mask"),
+                    },
+                    _ => unreachable!("a trigger's node is a condition"),
+                }
             })
             .collect();
         let series = self
@@ -879,10 +968,11 @@ impl Plan {
         let needs = self
             .triggers
             .iter()
-            .map(|t| (&t.name, &t.text, &t.columns))
-            .chain(self.series.iter().map(|s| (&s.name, &s.text, &s.columns)));
-        for (name, text, columns) in needs {
+            .map(|t| (&t.name, &t.source, &t.columns))
+            .chain(self.series.iter().map(|s| (&s.name, &s.source, &s.columns)));
+        for (name, source, columns) in needs {
             if let Some(&c) = columns.iter().find(|&&c| bars.column(c).is_none()) {
+                let text = &source.text();
                 return Err(Error::MissingColumn {
                     column: c.name(),
                     trigger: name.clone(),
@@ -895,80 +985,131 @@ impl Plan {
             Some(_) => self.keys(),
             None => &[],
         };
-        // Last reader of each step, so values can be dropped early.
-        let mut last_use = vec![0usize; self.steps.len()];
-        for (i, s) in self.steps.iter().enumerate() {
-            for child in children(s) {
-                last_use[child] = i;
-            }
-        }
-        for node in self
+        let outputs: Vec<NodeId> = self
             .triggers
             .iter()
             .map(|t| t.node)
             .chain(self.series.iter().map(|s| s.out.node))
-        {
-            last_use[node] = usize::MAX;
-        }
+            .collect();
+        // With a source every indicator step goes through it, so nothing
+        // is left unmaterialized.
+        let lazy = if source.is_none() {
+            self.lazy_steps(&outputs)
+        } else {
+            vec![false; self.steps.len()]
+        };
+        let sched = Schedule::new(&self.steps, &lazy, &outputs);
         let mut values: Vec<Option<Value<'_>>> = (0..self.steps.len()).map(|_| None).collect();
         let mut indicators_computed = 0;
-        let mut i = 0;
-        while i < self.steps.len() {
-            // A run of comparisons and crossings (e.g. `rsi(14) < 30` next to
-            // `rsi(14) > 70`, or a golden and a dead cross) is evaluated
-            // together, block by block of bars, so each input they share is
-            // read from memory once.
-            let mut end = i;
-            while end < self.steps.len()
-                && matches!(self.steps[end], Step::Compare(..) | Step::Cross(..))
-            {
-                end += 1;
-            }
-            let result = if end >= i + 2 {
-                mask_group(&self.steps[i..end], &values, n)
-                    .map(|ms| ms.into_iter().map(Value::Mask).collect())
-            } else {
-                end = i + 1;
-                let shared = match (source, keys.get(i)) {
-                    (Some(source), Some(Some(key))) => Some((source, key)),
-                    _ => None,
-                };
-                self.run_step(
-                    &self.steps[i],
-                    &values,
-                    bars,
-                    n,
-                    scratch,
-                    &mut indicators_computed,
-                    shared,
-                )
-                .map(|v| vec![v])
+        let fail = |values: Vec<Option<Value<'_>>>, scratch: &mut Scratch, e: Error| {
+            values
+                .into_iter()
+                .flatten()
+                .for_each(|v| scratch.recycle(v));
+            Err(e)
+        };
+        // Series first, then every comparison and crossing in one pass
+        // over the bars (block by block, so each input they read comes
+        // from memory once and the lazy steps never do), then the mask
+        // operations.
+        for &i in &sched.series {
+            let shared = match (source, keys.get(i)) {
+                (Some(source), Some(Some(key))) => Some((source, key)),
+                _ => None,
             };
-            let computed = match result {
-                Ok(v) => v,
-                Err(e) => {
-                    values
-                        .into_iter()
-                        .flatten()
-                        .for_each(|v| scratch.recycle(v));
-                    return Err(e);
-                }
+            let step = &self.steps[i];
+            match self.run_step(
+                step,
+                &values,
+                bars,
+                n,
+                scratch,
+                &mut indicators_computed,
+                shared,
+            ) {
+                Ok(v) => values[i] = Some(v),
+                Err(e) => return fail(values, scratch, e),
+            }
+            sched.release(i, step, &mut values, scratch);
+        }
+        if !sched.block.is_empty() {
+            let masks = match block_pass(&self.steps, &sched.block, &lazy, &values, n, scratch) {
+                Ok(m) => m,
+                Err(e) => return fail(values, scratch, e),
             };
-            for (k, v) in (i..end).zip(computed) {
-                values[k] = Some(v);
+            indicators_computed += sched
+                .block
+                .iter()
+                .filter(|&&i| lazy[i] && is_indicator(&self.steps[i]))
+                .count();
+            for (i, m) in masks {
+                values[i] = Some(Value::Mask(m));
             }
-            for k in i..end {
-                for child in children(&self.steps[k]) {
-                    if last_use[child] == k
-                        && let Some(old) = values[child].take()
-                    {
-                        scratch.recycle(old);
-                    }
-                }
+            for &i in &sched.block {
+                sched.release(sched.block_pos, &self.steps[i], &mut values, scratch);
             }
-            i = end;
+        }
+        for &i in &sched.masks {
+            let step = &self.steps[i];
+            match self.run_step(
+                step,
+                &values,
+                bars,
+                n,
+                scratch,
+                &mut indicators_computed,
+                None,
+            ) {
+                Ok(v) => values[i] = Some(v),
+                Err(e) => return fail(values, scratch, e),
+            }
+            sched.release(sched.block_pos + 1 + i, step, &mut values, scratch);
         }
         Ok((values, indicators_computed))
+    }
+
+    /// Which steps are *lazy*: series computed block by block inside
+    /// [`block_pass`] and never stored whole. A step is lazy when it is
+    /// elementwise (negation, arithmetic with a series operand, a
+    /// STDDEV or BBANDS finishing step), is no output, and every step
+    /// reading it is a comparison, a crossing or another lazy step.
+    fn lazy_steps(&self, outputs: &[NodeId]) -> Vec<bool> {
+        let len = self.steps.len();
+        // Whether a step's value is a constant (no bars involved).
+        let mut constant = vec![false; len];
+        for (i, s) in self.steps.iter().enumerate() {
+            constant[i] = match *s {
+                Step::Const(_) => true,
+                Step::Neg(a) => constant[a.node],
+                Step::Arith(_, a, b) => constant[a.node] && constant[b.node],
+                _ => false,
+            };
+        }
+        let mut block_readers_only = vec![true; len];
+        let mut read = vec![false; len];
+        for &o in outputs {
+            block_readers_only[o] = false;
+        }
+        let mut lazy = vec![false; len];
+        // Readers come after what they read, so walking backwards decides
+        // every reader before the steps it reads.
+        for i in (0..len).rev() {
+            let s = &self.steps[i];
+            let elementwise = match s {
+                Step::Neg(_) | Step::Arith(..) => !constant[i],
+                Step::StddevOf(..) | Step::BandsOf(..) => true,
+                _ => false,
+            };
+            lazy[i] = elementwise && read[i] && block_readers_only[i];
+            let in_block = lazy[i] || matches!(s, Step::Compare(..) | Step::Cross(..));
+            for child in children(s) {
+                read[child] = true;
+                if !in_block {
+                    block_readers_only[child] = false;
+                }
+            }
+        }
+        lazy
     }
 
     // The step, its inputs and where its outputs go: no natural grouping.
@@ -1157,6 +1298,12 @@ fn arith<'a>(
         return Value::Const(apply(op, x, y));
     }
     let mut out = scratch.take(n);
+    arith_into(op, a, b, &mut out);
+    Value::Series(out)
+}
+
+/// `a op b` into `out` (of the operands' length; not both constants).
+fn arith_into(op: ArithOp, a: Operand<'_>, b: Operand<'_>, out: &mut [f64]) {
     // One loop per operator and operand shape, so each vectorizes.
     macro_rules! each {
         ($f:expr) => {
@@ -1171,7 +1318,7 @@ fn arith<'a>(
                     .iter_mut()
                     .zip(x.iter().zip(y))
                     .for_each(|(o, (&u, &v))| *o = $f(u, v)),
-                (Operand::Const(_), Operand::Const(_)) => unreachable!("handled above"),
+                (Operand::Const(x), Operand::Const(y)) => out.fill($f(x, y)),
             }
         };
     }
@@ -1181,7 +1328,6 @@ fn arith<'a>(
         ArithOp::Mul => each!(|u: f64, v: f64| u * v),
         ArithOp::Div => each!(|u: f64, v: f64| u / v),
     }
-    Value::Series(out)
 }
 
 const fn flip(op: CmpOp) -> CmpOp {
@@ -1193,7 +1339,7 @@ const fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-/// Bars per block of [`mask_group`]: a multiple of 64 (blocks start on
+/// Bars per block of [`block_pass`]: a multiple of 64 (blocks start on
 /// word boundaries), small enough that a block of every input stays in L1.
 const MASK_BLOCK: usize = 2048;
 
@@ -1212,51 +1358,282 @@ fn operand_at<'v>(values: &'v [Option<Value<'_>>], o: Out) -> Operand<'v> {
     }
 }
 
-/// The masks of a run of [`Step::Compare`] / [`Step::Cross`] steps,
-/// computed block by block of [`MASK_BLOCK`] bars with the same kernels
-/// (and so the same bits) as one step at a time: each block's first bar
-/// of a crossing, which the kernel sees as a series start, is set from the
-/// bar before it.
-fn mask_group(steps: &[Step], values: &[Option<Value<'_>>], n: usize) -> Result<Vec<BitMask>> {
-    let mut masks: Vec<BitMask> = steps.iter().map(|_| BitMask::zeros(n)).collect();
-    let value = |o: Operand<'_>, i: usize| match o {
-        Operand::Slice(x) => x[i],
-        Operand::Const(c) => c,
-    };
-    fn sub(o: Operand<'_>, s: usize, e: usize) -> Operand<'_> {
-        match o {
-            Operand::Slice(x) => Operand::Slice(&x[s..e]),
-            c => c,
+/// The order [`Plan::run`] runs the steps in, and when each value can be
+/// dropped. Positions: series step `i` runs at `i`, the block pass at
+/// `block_pos` (the step count), mask step `i` at `block_pos + 1 + i`.
+struct Schedule {
+    /// Series steps that are stored whole, in plan order.
+    series: Vec<NodeId>,
+    /// Comparisons, crossings and lazy steps, in plan order.
+    block: Vec<NodeId>,
+    /// `and`, `or`, `not`, `held`, `within`, in plan order.
+    masks: Vec<NodeId>,
+    block_pos: usize,
+    /// The position of each step's last reader (`usize::MAX`: an output).
+    last_use: Vec<usize>,
+}
+
+impl Schedule {
+    fn new(steps: &[Step], lazy: &[bool], outputs: &[NodeId]) -> Schedule {
+        let block_pos = steps.len();
+        let (mut series, mut block, mut masks) = (Vec::new(), Vec::new(), Vec::new());
+        let mut last_use = vec![0usize; steps.len()];
+        for (i, s) in steps.iter().enumerate() {
+            let pos = match s {
+                _ if lazy[i] => {
+                    block.push(i);
+                    block_pos
+                }
+                Step::Compare(..) | Step::Cross(..) => {
+                    block.push(i);
+                    block_pos
+                }
+                Step::And(..) | Step::Or(..) | Step::Not(_) | Step::Held(..) | Step::Within(..) => {
+                    masks.push(i);
+                    block_pos + 1 + i
+                }
+                _ => {
+                    series.push(i);
+                    i
+                }
+            };
+            for child in children(s) {
+                last_use[child] = last_use[child].max(pos);
+            }
+        }
+        for &o in outputs {
+            last_use[o] = usize::MAX;
+        }
+        Schedule {
+            series,
+            block,
+            masks,
+            block_pos,
+            last_use,
         }
     }
-    for s in (0..n).step_by(MASK_BLOCK) {
-        let e = (s + MASK_BLOCK).min(n);
-        let range = s / 64..words_for(e);
-        for (step, mask) in steps.iter().zip(&mut masks) {
-            let words = &mut mask.words_mut()[range.clone()];
-            match *step {
-                Step::Compare(op, a, b) => {
-                    let (a, b) = (operand_at(values, a), operand_at(values, b));
-                    compare_words(op, sub(a, s, e), sub(b, s, e), e - s, words)?;
-                }
-                Step::Cross(dir, a, b) => {
-                    let (a, b) = (operand_at(values, a), operand_at(values, b));
-                    crossing_words(dir, sub(a, s, e), sub(b, s, e), words)?;
-                    if s > 0 {
-                        let (now, before) = match dir {
-                            CrossDir::Above => (CmpOp::Gt, CmpOp::Le),
-                            CrossDir::Below => (CmpOp::Lt, CmpOp::Ge),
-                        };
-                        let fires = now.eval(value(a, s), value(b, s))
-                            && before.eval(value(a, s - 1), value(b, s - 1));
-                        words[0] |= u64::from(fires);
-                    }
-                }
-                _ => unreachable!("a mask group holds comparisons and crossings"),
+
+    /// Drops the values `step` (run at `pos`) was the last reader of.
+    fn release(
+        &self,
+        pos: usize,
+        step: &Step,
+        values: &mut [Option<Value<'_>>],
+        scratch: &mut Scratch,
+    ) {
+        for child in children(step) {
+            if self.last_use[child] == pos
+                && let Some(old) = values[child].take()
+            {
+                scratch.recycle(old);
             }
         }
     }
-    Ok(masks)
+}
+
+/// Where [`block_pass`] finds each series over the window `[s0, e)`.
+struct BlockWindow<'v, 'a> {
+    values: &'v [Option<Value<'a>>],
+    lazy: &'v [bool],
+    slot: &'v [usize],
+    s0: usize,
+    e: usize,
+}
+
+impl<'v> BlockWindow<'v, '_> {
+    /// Operand `o` over the window: a lazy step's block buffer, a stored
+    /// series' slice, or a constant.
+    fn window<'b>(&self, bufs: &'b [Vec<f64>], o: Out) -> Window<'b>
+    where
+        'v: 'b,
+    {
+        if self.lazy[o.node] {
+            let w = self.e - self.s0;
+            Window::Slice(&bufs[self.slot[o.node] + usize::from(o.index)][..w])
+        } else {
+            match operand_at(self.values, o) {
+                Operand::Slice(x) => Window::Slice(&x[self.s0..self.e]),
+                Operand::Const(c) => Window::Const(c),
+            }
+        }
+    }
+}
+
+/// A series over one block's window of bars (see [`block_pass`]).
+#[derive(Clone, Copy)]
+enum Window<'v> {
+    Slice(&'v [f64]),
+    Const(f64),
+}
+
+impl<'v> Window<'v> {
+    /// The operand from window offset `k` on.
+    fn from(self, k: usize) -> Operand<'v> {
+        match self {
+            Window::Slice(x) => Operand::Slice(&x[k..]),
+            Window::Const(c) => Operand::Const(c),
+        }
+    }
+
+    fn at(self, k: usize) -> f64 {
+        match self {
+            Window::Slice(x) => x[k],
+            Window::Const(c) => c,
+        }
+    }
+}
+
+/// The masks of every [`Step::Compare`] / [`Step::Cross`] step in `block`
+/// (plan order, with the lazy steps they read), computed block by block
+/// of [`MASK_BLOCK`] bars with the same kernels (and so the same bits) as
+/// one step at a time over whole series. Each block's window also holds
+/// the bar before it: a crossing's first bar in a block, which the kernel
+/// sees as a series start, is set from it. Lazy steps are computed over
+/// the window into block buffers (from `scratch`) by the same elementwise
+/// operations as when stored whole, so they give the same bits.
+fn block_pass(
+    steps: &[Step],
+    block: &[NodeId],
+    lazy: &[bool],
+    values: &[Option<Value<'_>>],
+    n: usize,
+    scratch: &mut Scratch,
+) -> Result<Vec<(NodeId, BitMask)>> {
+    let backend = Backend::active();
+    // Block buffers: `slot[i]` is the first of lazy step i's (one per
+    // output).
+    let mut slot = vec![usize::MAX; steps.len()];
+    let mut slots = 0;
+    for &i in block {
+        if lazy[i] {
+            slot[i] = slots;
+            slots += if matches!(steps[i], Step::BandsOf(..)) {
+                3
+            } else {
+                1
+            };
+        }
+    }
+    let cap = MASK_BLOCK.min(n) + 1;
+    let mut bufs = scratch.block_buffers(slots, cap);
+    let mut masks: Vec<(NodeId, BitMask)> = block
+        .iter()
+        .filter(|&&i| !lazy[i])
+        .map(|&i| (i, BitMask::zeros(n)))
+        .collect();
+    let mut result = Ok(());
+    'blocks: for s in (0..n).step_by(MASK_BLOCK) {
+        let e = (s + MASK_BLOCK).min(n);
+        // The window is [s0, e): the block and the bar before it.
+        let s0 = s.saturating_sub(1);
+        let k = s - s0;
+        let w = e - s0;
+        let range = s / 64..words_for(e);
+        let ctx = BlockWindow {
+            values,
+            lazy,
+            slot: &slot,
+            s0,
+            e,
+        };
+        let mut masks = masks.iter_mut();
+        for &i in block {
+            let r = if lazy[i] {
+                // Take this step's buffers out so its inputs can be read.
+                let first = slot[i];
+                let count = if matches!(steps[i], Step::BandsOf(..)) {
+                    3
+                } else {
+                    1
+                };
+                let mut own: Vec<Vec<f64>> = bufs[first..first + count]
+                    .iter_mut()
+                    .map(std::mem::take)
+                    .collect();
+                let r = lazy_block(steps[i], &|o| ctx.window(&bufs, o), &mut own, w, backend);
+                for (b, o) in bufs[first..first + count].iter_mut().zip(own) {
+                    *b = o;
+                }
+                r
+            } else {
+                let (_, mask) = masks.next().expect("a mask per comparison");
+                let words = &mut mask.words_mut()[range.clone()];
+                match steps[i] {
+                    Step::Compare(op, a, b) => {
+                        let (a, b) = (ctx.window(&bufs, a), ctx.window(&bufs, b));
+                        compare_words(op, a.from(k), b.from(k), e - s, words)
+                    }
+                    Step::Cross(dir, a, b) => {
+                        let (a, b) = (ctx.window(&bufs, a), ctx.window(&bufs, b));
+                        let r = crossing_words(dir, a.from(k), b.from(k), words);
+                        if s > 0 {
+                            let (now, before) = match dir {
+                                CrossDir::Above => (CmpOp::Gt, CmpOp::Le),
+                                CrossDir::Below => (CmpOp::Lt, CmpOp::Ge),
+                            };
+                            let fires = now.eval(a.at(1), b.at(1)) && before.eval(a.at(0), b.at(0));
+                            words[0] |= u64::from(fires);
+                        }
+                        r
+                    }
+                    _ => unreachable!("a block pass holds comparisons, crossings, lazy steps"),
+                }
+            };
+            if let Err(e) = r {
+                result = Err(e);
+                break 'blocks;
+            }
+        }
+    }
+    scratch.blocks = bufs;
+    result.map(|()| masks)
+}
+
+/// A lazy step's values over a window of `w` bars into `out` (one buffer
+/// per output), by the operations [`Plan::run_step`] uses for the whole
+/// series.
+fn lazy_block<'v>(
+    step: Step,
+    window: &dyn Fn(Out) -> Window<'v>,
+    out: &mut [Vec<f64>],
+    w: usize,
+    backend: Backend,
+) -> Result<()> {
+    let slice = |o: Out| match window(o) {
+        Window::Slice(x) => x,
+        Window::Const(_) => unreachable!("an indicator step is a series"),
+    };
+    let operand = |o: Out| window(o).from(0);
+    match step {
+        Step::Neg(a) => {
+            let x = slice(a);
+            out[0][..w].iter_mut().zip(x).for_each(|(o, v)| *o = -v);
+            Ok(())
+        }
+        Step::Arith(op, a, b) => {
+            arith_into(op, operand(a), operand(b), &mut out[0][..w]);
+            Ok(())
+        }
+        Step::StddevOf(var, d, _) => {
+            crate::indicators::stddev_from_var_into(backend, slice(var), d.0, &mut out[0][..w])
+        }
+        Step::BandsOf(mean, var, u, d, _) => {
+            let [upper, middle, lower] = out else {
+                unreachable!("three buffers for bands")
+            };
+            crate::indicators::bands_from_mean_var_into(
+                backend,
+                slice(mean),
+                slice(var),
+                u.0,
+                d.0,
+                &mut upper[..w],
+                &mut middle[..w],
+                &mut lower[..w],
+            )
+        }
+        _ => unreachable!("only elementwise steps are lazy"),
+    }
 }
 
 fn compare(op: CmpOp, a: Operand<'_>, b: Operand<'_>, n: usize) -> Result<BitMask> {
@@ -1341,8 +1718,7 @@ fn finish_bands<'a>(
     match *step {
         Step::StddevOf(var, d, _) => {
             let mut out = scratch.take(n);
-            out.copy_from_slice(slice(var));
-            match crate::kernels::bands::stddev_from_var(backend, &mut out, d.0) {
+            match crate::indicators::stddev_from_var_into(backend, slice(var), d.0, &mut out) {
                 Ok(()) => Ok(Value::Series(out)),
                 Err(e) => {
                     scratch.free.push(out);
@@ -1353,15 +1729,15 @@ fn finish_bands<'a>(
         Step::BandsOf(mean, var, u, d, _) => {
             let (mut upper, mut middle, mut lower) =
                 (scratch.take(n), scratch.take(n), scratch.take(n));
-            upper.copy_from_slice(slice(var));
-            middle.copy_from_slice(slice(mean));
-            let r = crate::kernels::bands::bands_from_mean_var(
+            let r = crate::indicators::bands_from_mean_var_into(
                 backend,
-                &mut middle,
-                &mut upper,
-                &mut lower,
+                slice(mean),
+                slice(var),
                 u.0,
                 d.0,
+                &mut upper,
+                &mut middle,
+                &mut lower,
             );
             multi(scratch, r, vec![upper, middle, lower])
         }
@@ -1398,13 +1774,25 @@ fn compute_indicator<'a>(
         }
     };
     let value = match spec {
-        Spec::Sma(p) => one(&|o| crate::sma_into(x, p, o))?,
+        // `sma_into` and `var_into` with their non-finite pass done by
+        // `nan_non_finite` (same bits, a fraction of the time).
+        Spec::Sma(p) => one(&|o| {
+            crate::sma_lookback(p)?;
+            crate::kernels::rolling_sum::rolling_mean(Backend::active(), x, p, o)?;
+            nan_non_finite(o);
+            Ok(())
+        })?,
         Spec::Ema(p) => one(&|o| crate::ema_into(x, p, o))?,
         Spec::Wma(p) => one(&|o| crate::wma_into(x, p, o))?,
         Spec::Rsi(p) => one(&|o| crate::rsi_into(x, p, o))?,
         Spec::Max(p) => one(&|o| crate::max_into(x, p, o))?,
         Spec::Min(p) => one(&|o| crate::min_into(x, p, o))?,
-        Spec::Var(p) => one(&|o| crate::var_into(x, p, o))?,
+        Spec::Var(p) => one(&|o| {
+            crate::var_lookback(p)?;
+            crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o)?;
+            nan_non_finite(o);
+            Ok(())
+        })?,
         Spec::Stddev(p, d) => one(&|o| crate::stddev_into(x, p, d.0, o))?,
         Spec::RawVar(p) => {
             one(&|o| crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o))?
@@ -1438,6 +1826,21 @@ fn compute_indicator<'a>(
         }
     };
     Ok(value)
+}
+
+/// Replaces every non-finite value by `f64::NAN`, as the indicator
+/// functions' own pass does, but checks a chunk at a time with a
+/// vectorizable test and rewrites only chunks holding one (on typical
+/// outputs, the lookback's chunk alone).
+fn nan_non_finite(out: &mut [f64]) {
+    for chunk in out.chunks_mut(256) {
+        let bad = chunk.iter().fold(false, |bad, v| bad | !v.is_finite());
+        if bad {
+            for v in chunk.iter_mut().filter(|v| !v.is_finite()) {
+                *v = f64::NAN;
+            }
+        }
+    }
 }
 
 /// A multi-output value, or its buffers back to `scratch` on error.
