@@ -10,12 +10,20 @@
 //! order where children come first, so running the plan is one pass.
 //!
 //! Running it computes each step's value: series (borrowed columns,
-//! constants kept as scalars, computed vectors) or bit masks. Comparisons
-//! and crossings go through the SIMD mask kernels (a constant side uses
-//! the threshold form), `and`/`or`/`not` are word operations, and
-//! `held`/`within` are O(words · log n) shift-and-combine passes. A value
-//! is dropped as soon as its last reader has run, so peak memory stays
-//! near the inputs plus the live intermediate results plus the outputs.
+//! constants kept as scalars, computed vectors) or bit masks, in three
+//! phases. First the series steps, in plan order. Then every comparison
+//! and crossing in one pass over the bars, block by block of
+//! 2048 bars, through the SIMD mask kernels (a constant side
+//! uses the threshold form): each series they read comes from memory once
+//! however many masks read it, and *lazy* steps — arithmetic, negation and
+//! the STDDEV/BBANDS finishing steps whose only readers are comparisons —
+//! are computed per block into small buffers and never stored whole
+//! (fewer passes over memory, which is what long series pay for). The
+//! masks are bit-identical to evaluating each step alone over whole
+//! series. Last, `and`/`or`/`not` are word operations and
+//! `held`/`within` O(words · log n) shift-and-combine passes. A value is
+//! dropped once its last reader has run, so peak memory stays near the
+//! inputs plus the series the comparisons read plus the outputs.
 //!
 //! [`Plan::evaluate_with`] runs the same plan but fetches every indicator
 //! step from an [`IndicatorSource`] (e.g. the cache of
