@@ -66,10 +66,10 @@ pub mod chunked;
 pub mod many;
 pub mod triggers;
 
-pub use carry::{atr_chunked, ema_chunked, macd_chunked, rsi_chunked};
+pub use carry::{atr_chunked, ema_chunked, ema_chunked_into, macd_chunked, rsi_chunked};
 pub use chunked::{
-    bbands_chunked, max_chunked, min_chunked, sma_chunked, stddev_chunked, stoch_chunked,
-    var_chunked, wma_chunked,
+    bbands_chunked, max_chunked, min_chunked, sma_chunked, sma_chunked_into, stddev_chunked,
+    stoch_chunked, var_chunked, wma_chunked,
 };
 pub use many::{
     atr_many, atr_many_into, bbands_many, bbands_many_into, ema_many, ema_many_into, evaluate_many,
