@@ -11,7 +11,11 @@
 //!   trivially parallel control (summing each symbol's closes) whose
 //!   1-vs-2-thread ratio shows the ceiling on the machine at that moment;
 //! - one long series (1e7 bars): SMA 20, EMA 20 and a trigger set, chunked
-//!   on 2 threads against the serial indicator / plan.
+//!   on 2 threads against the serial indicator / plan, and a read-only
+//!   control pass on 1 and 2 threads (the ceiling of the ratio right now).
+//!   Both the serial and the chunked indicators return fresh 80 MB
+//!   outputs, whose page faults are part of what is timed; the `_into`
+//!   pairs write into a buffer mapped before timing.
 
 use std::hint::black_box;
 
@@ -217,11 +221,43 @@ fn long(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     g.sample_size(10);
     let auto = parallel::ChunkLen::Auto;
+    // Control: a read-only pass (no allocation) on 1 and 2 threads, the
+    // ceiling of the 2-thread ratio on the machine at that moment.
+    let sum = |x: &[f64]| {
+        use rayon::prelude::*;
+        x.par_chunks(1 << 16)
+            .map(|c| c.iter().map(|v| v * 1.5).sum::<f64>())
+            .sum::<f64>()
+    };
+    g.bench_function("control_sum/serial", |b| {
+        b.iter(|| p1.install(|| black_box(sum(black_box(&x)))))
+    });
+    g.bench_function("control_sum/2t", |b| {
+        b.iter(|| p2.install(|| black_box(sum(black_box(&x)))))
+    });
     g.bench_function("sma20/serial", |b| {
         b.iter(|| p1.install(|| black_box(ta_kernels::sma(black_box(&x), 20).unwrap())))
     });
     g.bench_function("sma20/chunked_2t", |b| {
         b.iter(|| p2.install(|| black_box(parallel::sma_chunked(black_box(&x), 20, auto).unwrap())))
+    });
+    // The same into buffers written once before timing (no page faults).
+    let mut out = vec![0.0; n];
+    g.bench_function("sma20/serial_into", |b| {
+        b.iter(|| p1.install(|| ta_kernels::sma_into(black_box(&x), 20, &mut out).unwrap()))
+    });
+    g.bench_function("sma20/chunked_into_2t", |b| {
+        b.iter(|| {
+            p2.install(|| parallel::sma_chunked_into(black_box(&x), 20, auto, &mut out).unwrap())
+        })
+    });
+    g.bench_function("ema20/serial_into", |b| {
+        b.iter(|| p1.install(|| ta_kernels::ema_into(black_box(&x), 20, &mut out).unwrap()))
+    });
+    g.bench_function("ema20/chunked_into_2t", |b| {
+        b.iter(|| {
+            p2.install(|| parallel::ema_chunked_into(black_box(&x), 20, auto, &mut out).unwrap())
+        })
     });
     g.bench_function("ema20/serial", |b| {
         b.iter(|| p1.install(|| black_box(ta_kernels::ema(black_box(&x), 20).unwrap())))

@@ -720,6 +720,44 @@ fn chunked_errors() {
     assert!(parallel::default_chunk_len(10_000_000, 20) >= 1 << 16);
 }
 
+/// `sma_chunked_into` / `ema_chunked_into` into garbage-filled buffers
+/// equal the allocating functions bit for bit (NaN holes, every kind of
+/// chunk length); a wrong output length is an error.
+#[test]
+fn chunked_into_equal_allocating() {
+    for seed in 0..40u64 {
+        let (x, chunk, _) = long_case(seed);
+        for p in [1usize, 2, 7, 20] {
+            for b in Backend::available() {
+                let out = on_pools(b, || {
+                    let mut o = vec![f64::from_bits(0x7ff4_dead_beef_0000); x.len()];
+                    parallel::sma_chunked_into(&x, p, chunk, &mut o).unwrap();
+                    o
+                });
+                let want = on_pools(b, || parallel::sma_chunked(&x, p, chunk).unwrap());
+                assert!(same(&out, &want), "sma {b} p {p} chunk {chunk}");
+                let out = on_pools(b, || {
+                    let mut o = vec![-1.0; x.len()];
+                    parallel::ema_chunked_into(&x, p, chunk, &mut o).unwrap();
+                    o
+                });
+                let want = on_pools(b, || parallel::ema_chunked(&x, p, chunk).unwrap());
+                assert!(same(&out, &want), "ema {b} p {p} chunk {chunk}");
+            }
+        }
+    }
+    let x = [1.0, 2.0, 3.0];
+    let mut short = [0.0; 2];
+    assert!(matches!(
+        parallel::sma_chunked_into(&x, 2, 2, &mut short),
+        Err(Error::LengthMismatch { name: "out", .. })
+    ));
+    assert!(matches!(
+        parallel::ema_chunked_into(&x, 2, 2, &mut short),
+        Err(Error::LengthMismatch { name: "out", .. })
+    ));
+}
+
 /// 1e6 bars in release: chunked on the default heuristic and on odd chunk
 /// lengths equals serial (windowed bit for bit, recursive within bound).
 #[test]

@@ -197,21 +197,35 @@ impl Recurrence<1, 1> for Ema<'_> {
 /// Errors: as [`crate::ema`]; `ChunkLen::Fixed(0)` →
 /// [`Error::InvalidPeriod`](crate::Error::InvalidPeriod) named `"chunk_len"`.
 pub fn ema_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    ema_chunked_into(x, period, chunk_len, &mut out)?;
+    Ok(out)
+}
+
+/// [`ema_chunked`] into `out` (`x`'s length, else
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch)); identical
+/// values, no allocation of a series-long buffer (a repeated run reusing
+/// `out` pays no page faults).
+pub fn ema_chunked_into(
+    x: &[f64],
+    period: usize,
+    chunk_len: impl Into<ChunkLen>,
+    out: &mut [f64],
+) -> Result<()> {
     crate::ema_lookback(period)?;
     let n = x.len();
+    check_len("out", n, out.len())?;
     let chunk = chunk_len.into().resolve(n, period)?;
-    let mut out = vec![0.0; n];
-    fill_nan(&mut [&mut out], chunk)?;
+    fill_nan(&mut [&mut *out], chunk)?;
     let runs = finite_runs(n, chunk, |i| x[i].is_finite())?;
     if period == 1 {
-        let mut pieces = carve(&mut out, &runs);
+        let mut pieces = carve(out, &runs);
         let mut tasks: Vec<(usize, &mut [f64])> =
             runs.iter().map(|r| r.0).zip(pieces.drain(..)).collect();
         return par_each(&mut tasks, |(s, o)| {
             o.copy_from_slice(&x[*s..*s + o.len()]);
             Ok(())
-        })
-        .map(|()| out);
+        });
     }
     let mut tails = Vec::new();
     for &(s, e) in &runs {
@@ -227,8 +241,7 @@ pub fn ema_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> 
         k,
         w: horizon(1.0 - k),
     };
-    run_tails(&rec, &tails, chunk, [&mut out])?;
-    Ok(out)
+    run_tails(&rec, &tails, chunk, [out])
 }
 
 // ---------- RSI ----------

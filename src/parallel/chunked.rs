@@ -114,16 +114,30 @@ fn halo_run_copy<const K: usize>(
 /// Errors: as [`crate::sma`], and `ChunkLen::Fixed(0)` →
 /// [`Error::InvalidPeriod`](crate::Error::InvalidPeriod) named `"chunk_len"`.
 pub fn sma_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> Result<Vec<f64>> {
-    crate::sma_lookback(period)?;
-    let chunk = chunk_len.into().resolve(x.len(), 2 * period)?;
     let mut out = vec![0.0; x.len()];
+    sma_chunked_into(x, period, chunk_len, &mut out)?;
+    Ok(out)
+}
+
+/// [`sma_chunked`] into `out` (`x`'s length, else
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch)); bit-identical
+/// to [`crate::sma`], no allocation of a series-long buffer (a repeated
+/// run reusing `out` pays no page faults).
+pub fn sma_chunked_into(
+    x: &[f64],
+    period: usize,
+    chunk_len: impl Into<ChunkLen>,
+    out: &mut [f64],
+) -> Result<()> {
+    crate::sma_lookback(period)?;
+    check_len("out", x.len(), out.len())?;
+    let chunk = chunk_len.into().resolve(x.len(), 2 * period)?;
     halo_run(
-        [&mut out],
+        [out],
         chunk,
         |c0| aligned(c0, period - 1, period),
         |h0, c1, [o]| crate::sma_into(&x[h0..c1], period, o),
-    )?;
-    Ok(out)
+    )
 }
 
 /// [`crate::var`] chunk by chunk in parallel; bit-identical to it.

@@ -36,9 +36,14 @@
 //! each symbol's closes) measured 0.89× in the same run, i.e. the machine
 //! gave this process about one core, so the thread scaling (issue #6's
 //! target: ≥ 1.8×) is not measurable there; rerun the bench on an idle
-//! machine. Long series (1e7 bars, 2 threads vs serial): SMA 1.0×, EMA
-//! 1.1×, the trigger set of the bench 0.43× (chunked evaluation still
-//! allocates fresh indicator outputs and per-chunk halo copies).
+//! machine. Long series (1e7 bars, 2 threads vs serial, one run at load
+//! 10 where the read-only control measured 1.06×, i.e. about one core for
+//! this process): the trigger set of the bench 1.59× (0.48× before its
+//! windowed indicators were computed piece by piece and its mask words
+//! written in place); SMA 0.92× and EMA 0.96× with fresh outputs, whose
+//! page faults cost about 90 % of the time (a read-only pass over the
+//! same 80 MB took 28 ms, a serial SMA with a fresh output 218 ms): use
+//! [`sma_chunked_into`] / [`ema_chunked_into`] with a reused buffer.
 //!
 //! # One long series ([`chunked`], [`carry`], [`triggers`])
 //!
@@ -66,10 +71,10 @@ pub mod chunked;
 pub mod many;
 pub mod triggers;
 
-pub use carry::{atr_chunked, ema_chunked, macd_chunked, rsi_chunked};
+pub use carry::{atr_chunked, ema_chunked, ema_chunked_into, macd_chunked, rsi_chunked};
 pub use chunked::{
-    bbands_chunked, max_chunked, min_chunked, sma_chunked, stddev_chunked, stoch_chunked,
-    var_chunked, wma_chunked,
+    bbands_chunked, max_chunked, min_chunked, sma_chunked, sma_chunked_into, stddev_chunked,
+    stoch_chunked, var_chunked, wma_chunked,
 };
 pub use many::{
     atr_many, atr_many_into, bbands_many, bbands_many_into, ema_many, ema_many_into, evaluate_many,
