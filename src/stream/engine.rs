@@ -897,7 +897,8 @@ impl StreamEngine {
             needs.extend(t.cond.columns().into_iter().map(|col| (col, i)));
             exprs.push(t.cond.to_string());
         }
-        let mut vals = vec![f64::NAN; c.vals];
+        // Power-of-two lengths (see `eval`).
+        let mut vals = vec![f64::NAN; c.vals.next_power_of_two()];
         for (key, &slot) in &c.keys {
             if let Key::Const(Num(v)) = key {
                 vals[slot] = f64::from_bits(*v);
@@ -913,7 +914,7 @@ impl StreamEngine {
             .count();
         Ok(StreamEngine {
             vals,
-            bits: vec![false; c.bits],
+            bits: vec![false; c.bits.next_power_of_two()],
             nodes,
             consts,
             states: c.states,
@@ -1319,6 +1320,10 @@ impl StreamEngine {
         } = self;
         let cols = [bar.open, bar.high, bar.low, bar.close, bar.volume];
         let hlc = bar.hlc();
+        // Lengths known to the compiler as `mask + 1` (see `eval`).
+        let (vm, bm) = (vals.len().wrapping_sub(1), bits.len().wrapping_sub(1));
+        let vals = &mut vals[..=vm];
+        let bits = &mut bits[..=bm];
         for op in &mut nodes[*consts..] {
             eval::<COMMIT>(op, vals, bits, states, &cols, &hlc);
         }
@@ -1336,22 +1341,26 @@ fn eval<const COMMIT: bool>(
     cols: &[f64; 5],
     hlc: &Hlc,
 ) {
+    // `vals` and `bits` have power-of-two lengths, and every index is
+    // below them: masking changes no index, and (the caller having sliced
+    // to exactly `mask + 1`) lets the compiler drop the bounds checks.
+    let (vm, bm) = (vals.len().wrapping_sub(1), bits.len().wrapping_sub(1));
     macro_rules! go {
         ($s:expr, $v:expr) => {
             if COMMIT { $s.push($v) } else { $s.peek($v) }
         };
     }
     match op {
-        Op::Column { c, s } => vals[*s] = cols[*c as usize],
+        Op::Column { c, s } => vals[*s & vm] = cols[*c as usize],
         Op::Const { .. } => {}
-        Op::Neg { a, s } => vals[*s] = -vals[*a],
-        Op::Add { a, b, s } => vals[*s] = vals[*a] + vals[*b],
-        Op::Sub { a, b, s } => vals[*s] = vals[*a] - vals[*b],
-        Op::Mul { a, b, s } => vals[*s] = vals[*a] * vals[*b],
-        Op::Div { a, b, s } => vals[*s] = vals[*a] / vals[*b],
+        Op::Neg { a, s } => vals[*s & vm] = -vals[*a & vm],
+        Op::Add { a, b, s } => vals[*s & vm] = vals[*a & vm] + vals[*b & vm],
+        Op::Sub { a, b, s } => vals[*s & vm] = vals[*a & vm] - vals[*b & vm],
+        Op::Mul { a, b, s } => vals[*s & vm] = vals[*a & vm] * vals[*b & vm],
+        Op::Div { a, b, s } => vals[*s & vm] = vals[*a & vm] / vals[*b & vm],
         Op::Prev { a, s, n, k } => {
             let (n, q) = (*n, &mut st.prev[*k]);
-            let x = vals[*a];
+            let x = vals[*a & vm];
             let v = if n == 0 {
                 x
             } else if q.len() == n {
@@ -1359,7 +1368,7 @@ fn eval<const COMMIT: bool>(
             } else {
                 f64::NAN
             };
-            vals[*s] = v;
+            vals[*s & vm] = v;
             if COMMIT && n > 0 {
                 if q.len() == n {
                     q.pop_front();
@@ -1367,63 +1376,63 @@ fn eval<const COMMIT: bool>(
                 q.push_back(x);
             }
         }
-        Op::Sma { i, s, k } => vals[*s] = go!(st.sma[*k], vals[*i]),
-        Op::Ema { i, s, k } => vals[*s] = go!(st.ema[*k], vals[*i]),
-        Op::Rsi { i, s, k } => vals[*s] = go!(st.rsi[*k], vals[*i]),
+        Op::Sma { i, s, k } => vals[*s & vm] = go!(st.sma[*k], vals[*i & vm]),
+        Op::Ema { i, s, k } => vals[*s & vm] = go!(st.ema[*k], vals[*i & vm]),
+        Op::Rsi { i, s, k } => vals[*s & vm] = go!(st.rsi[*k], vals[*i & vm]),
         Op::VarRaw { i, s, k } => {
-            let (x, v) = (vals[*i], &mut st.var[*k]);
-            vals[*s] = if COMMIT { v.push_raw(x) } else { v.peek_raw(x) };
+            let (x, v) = (vals[*i & vm], &mut st.var[*k]);
+            vals[*s & vm] = if COMMIT { v.push_raw(x) } else { v.peek_raw(x) };
         }
         Op::Macd { i, s, k } => {
-            let v = go!(st.macd[*k], vals[*i]);
+            let v = go!(st.macd[*k], vals[*i & vm]);
             vals[*s..*s + 3].copy_from_slice(&[v.macd, v.signal, v.hist]);
         }
         Op::Other { i, s, k } => {
-            let x = if *i == NONE { f64::NAN } else { vals[*i] };
+            let x = if *i == NONE { f64::NAN } else { vals[*i & vm] };
             let ind = &mut st.other[*k];
             let w = ind.outputs();
             ind.step(COMMIT, x, hlc, &mut vals[*s..*s + w]);
         }
         Op::Bands { m, v, s, up, dn } => {
-            let b = bands_of(vals[*m], vals[*v], *up, *dn);
+            let b = bands_of(vals[*m & vm], vals[*v & vm], *up, *dn);
             vals[*s..*s + 3].copy_from_slice(&[b.upper, b.middle, b.lower]);
         }
-        Op::Std { v, s, k } => vals[*s] = stddev_one(vals[*v], *k),
+        Op::Std { v, s, k } => vals[*s & vm] = stddev_one(vals[*v & vm], *k),
         Op::VarFin { v, s } => {
-            let x = vals[*v];
-            vals[*s] = if x.is_finite() { x } else { f64::NAN };
+            let x = vals[*v & vm];
+            vals[*s & vm] = if x.is_finite() { x } else { f64::NAN };
         }
-        Op::Gt { a, b, s } => bits[*s] = vals[*a] > vals[*b],
-        Op::Ge { a, b, s } => bits[*s] = vals[*a] >= vals[*b],
-        Op::Lt { a, b, s } => bits[*s] = vals[*a] < vals[*b],
-        Op::Le { a, b, s } => bits[*s] = vals[*a] <= vals[*b],
+        Op::Gt { a, b, s } => bits[*s & bm] = vals[*a & vm] > vals[*b & vm],
+        Op::Ge { a, b, s } => bits[*s & bm] = vals[*a & vm] >= vals[*b & vm],
+        Op::Lt { a, b, s } => bits[*s & bm] = vals[*a & vm] < vals[*b & vm],
+        Op::Le { a, b, s } => bits[*s & bm] = vals[*a & vm] <= vals[*b & vm],
         Op::CrossAbove { a, b, s, prev } => {
-            let (x, y) = (vals[*a], vals[*b]);
-            bits[*s] = x > y && *prev;
+            let (x, y) = (vals[*a & vm], vals[*b & vm]);
+            bits[*s & bm] = x > y && *prev;
             if COMMIT {
                 *prev = x <= y;
             }
         }
         Op::CrossBelow { a, b, s, prev } => {
-            let (x, y) = (vals[*a], vals[*b]);
-            bits[*s] = x < y && *prev;
+            let (x, y) = (vals[*a & vm], vals[*b & vm]);
+            bits[*s & bm] = x < y && *prev;
             if COMMIT {
                 *prev = x >= y;
             }
         }
-        Op::And { a, b, s } => bits[*s] = bits[*a] & bits[*b],
-        Op::Or { a, b, s } => bits[*s] = bits[*a] | bits[*b],
-        Op::Not { a, s } => bits[*s] = !bits[*a],
+        Op::And { a, b, s } => bits[*s & bm] = bits[*a & bm] & bits[*b & bm],
+        Op::Or { a, b, s } => bits[*s & bm] = bits[*a & bm] | bits[*b & bm],
+        Op::Not { a, s } => bits[*s & bm] = !bits[*a & bm],
         Op::Held { c, s, n, run } => {
-            let r = if bits[*c] { (*run + 1).min(*n) } else { 0 };
-            bits[*s] = r >= *n;
+            let r = if bits[*c & bm] { (*run + 1).min(*n) } else { 0 };
+            bits[*s & bm] = r >= *n;
             if COMMIT {
                 *run = r;
             }
         }
         Op::Within { c, s, n, age } => {
-            let g = if bits[*c] { 0 } else { (*age + 1).min(*n) };
-            bits[*s] = g < *n;
+            let g = if bits[*c & bm] { 0 } else { (*age + 1).min(*n) };
+            bits[*s & bm] = g < *n;
             if COMMIT {
                 *age = g;
             }

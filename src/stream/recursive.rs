@@ -282,7 +282,10 @@ impl Stream for Macd {
     type Input = f64;
     type Output = MacdValue;
 
-    #[inline]
+    // Always inline: returned out of line, the three lines are written
+    // as three words and read back as a pair and a word, which defeats
+    // store-to-load forwarding in the engine.
+    #[inline(always)]
     fn push(&mut self, x: f64) -> MacdValue {
         if !x.is_finite() {
             self.reset();
