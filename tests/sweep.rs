@@ -351,6 +351,120 @@ fn same_every_algorithm(
     Ok(())
 }
 
+/// Small integers in runs (zeros, ones, twos) with NaN/±inf holes: the
+/// SMAs of many periods are exactly equal over long stretches (all zero
+/// in a zero run), so ties, and strict moves out of a tie, are everywhere.
+fn tie_series() -> impl Strategy<Value = Vec<f64>> {
+    let run = (
+        prop_oneof![
+            6 => (0u8..3).prop_map(f64::from),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+        ],
+        1usize..40,
+    );
+    prop::collection::vec(run, 1..60).prop_map(|runs| {
+        runs.into_iter()
+            .flat_map(|(v, len)| {
+                // Non-finite values only as single holes.
+                let len = if v.is_finite() { len } else { 1 };
+                std::iter::repeat_n(v, len)
+            })
+            .collect()
+    })
+}
+
+/// Period lists with duplicates and periods longer than the data.
+fn tie_lists() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    let list = prop::collection::vec(
+        prop_oneof![4 => 1usize..=12, 1 => 13usize..=64, 1 => 500usize..=3000],
+        1..=8,
+    );
+    (list.clone(), list)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The event-driven sweep on tie-heavy data with NaN/±inf holes,
+    /// duplicate pairs and periods longer than the series: equal to
+    /// `cross_above` on the sweep's own SMA rows (and the single calls up
+    /// to near-ties), and every algorithm, serial or parallel (in a pool
+    /// of 5 threads, so the bars are cut into several ranges), gives the
+    /// same masks and counts.
+    #[test]
+    fn cross_sweep_events_ties_holes_long_periods(
+        x in tie_series(),
+        (fast, slow) in tie_lists(),
+    ) {
+        let reference = cross_sweep_with(&x, &fast, &slow, CrossAlgorithm::PairLoop, false).unwrap();
+        check_cross(&x, &fast, &slow, &reference).map_err(TestCaseError::fail)?;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(5).build().unwrap();
+        pool.install(|| same_every_algorithm(Backend::active(), &x, &fast, &slow, &reference))?;
+    }
+}
+
+/// A hand-made tie case: `SMA(1) = x` and `SMA(2)` start equal (flat),
+/// `x` then moves up strictly: the cross is on the first strict bar, not
+/// at the tie; a NaN right before a strict move gives no cross.
+#[test]
+fn cross_sweep_events_tie_then_strict_move() {
+    let x = [
+        1.0,
+        1.0,
+        1.0,
+        2.0,
+        2.0,
+        1.0,
+        f64::NAN,
+        3.0,
+        3.0,
+        1.0,
+        1.0,
+        4.0,
+    ];
+    for algo in [CrossAlgorithm::PairLoop, CrossAlgorithm::Events] {
+        let got = cross_sweep_with(&x, &[1], &[2], algo, false).unwrap();
+        // SMA(2): NaN, 1, 1, 1.5, 2, 1.5, NaN, NaN, 3, 2, 1, 2.5.
+        // x > SMA(2) at 3 (1 <= 1 at 2) and at 11 (1 <= 1 at 10).
+        assert_eq!(
+            got.masks()[0].iter_ones().collect::<Vec<_>>(),
+            [3, 11],
+            "{algo:?}"
+        );
+        assert_eq!(got.counts(), [2]);
+    }
+}
+
+/// Every pair of 2..=60 on a 1e4-bar walk with flat runs and holes
+/// (dense crossings: many swaps per bar), all algorithms identical,
+/// serial and parallel in pools of 2 to 9 threads (so the bars are cut
+/// into ranges at many different bars, each a possible crossing).
+#[test]
+fn cross_sweep_events_dense_many_pairs() {
+    let n = if cfg!(debug_assertions) {
+        1_500
+    } else {
+        10_000
+    };
+    let mut x = series(Kind::ConstantRuns, n, 5);
+    sprinkle_non_finite(&mut x, 1500, 5);
+    let fast: Vec<usize> = (2..=30).collect();
+    let slow: Vec<usize> = (3..=60).collect();
+    let reference = cross_sweep_with(&x, &fast, &slow, CrossAlgorithm::PairLoop, false).unwrap();
+    assert!(reference.counts().iter().sum::<u64>() > 1000);
+    for threads in [2, 3, 5, 7, 9] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let ok =
+            pool.install(|| same_every_algorithm(Backend::active(), &x, &fast, &slow, &reference));
+        assert!(ok.is_ok(), "{threads} threads: {ok:?}");
+    }
+}
+
 #[test]
 fn cross_sweep_long_series_every_backend() {
     // Noisy walk with flat runs and holes; 2e4 bars (2e3 in debug); fast

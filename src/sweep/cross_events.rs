@@ -226,6 +226,18 @@ pub(super) fn run_range<const MASKS: bool>(
     let mut order: Option<Order> = None;
     let w0 = c0 / 64;
     let canon = table.canon.as_slice();
+    // Masks: the current word of every pair, written out once per 64 bars
+    // (setting bits straight in the masks costs a TLB miss per cross).
+    let mut cur = vec![0u64; if MASKS { counts.len() } else { 0 }];
+    let mut cur_w = 0usize;
+    let flush = |cur: &mut [u64], words: &mut [&mut [u64]], w: usize| {
+        for (k, c) in cur.iter_mut().enumerate() {
+            if *c != 0 {
+                words[k][w] = *c;
+                *c = 0;
+            }
+        }
+    };
     drive_on(backend, &mut dy, BLOCK, |b0, b1, dy| {
         let (g0, g1) = (s + b0, s + b1);
         if g1 <= v0 {
@@ -242,6 +254,10 @@ pub(super) fn run_range<const MASKS: bool>(
                 continue;
             };
             let (w, bit) = ((t >> 6) - w0, 1u64 << (t & 63));
+            if MASKS && w != cur_w {
+                flush(&mut cur, words, cur_w);
+                cur_w = w;
+            }
             let ne = o.step(&rows, STRIDE, c, nr, &mut events);
             for &cell in &events[..ne] {
                 let k = canon[cell as usize];
@@ -249,10 +265,13 @@ pub(super) fn run_range<const MASKS: bool>(
                     let k = k as usize;
                     counts[k] += 1;
                     if MASKS {
-                        words[k][w] |= bit;
+                        cur[k] |= bit;
                     }
                 }
             }
         }
     });
+    if MASKS {
+        flush(&mut cur, words, cur_w);
+    }
 }

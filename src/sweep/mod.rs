@@ -34,6 +34,8 @@
 //! | cross, 14,751 pairs, counts only | 546 ms | 2.93 s (199 `sma` + 14,751 `cross_above_into`) | 5.4x |
 //! | cross, 14,751 pairs, masks | 1.69 s | 2.93 s | 1.7x |
 //! | cross, masks / counts, rayon | 1.36 s / 591 ms | | (no gain at this load) |
+//! | cross, masks, event-driven vs pair loop (later run, load 2–7) | 571 ms | 907 ms (pair loop) | 1.6x |
+//! | cross, counts, event-driven vs pair loop (same run) | 388 ms | 397 ms (pair loop) | 1.0x |
 //! | 31 thresholds, `compare` | 642 µs | 709 µs | 1.1x |
 //! | 31 thresholds, crosses | 1.20 ms | 1.10 ms | 0.92x |
 //! | EMA / RSI, periods 2..=64 (rayon) | 77 / 66 ms | 91 / 94 ms | 1.2x / 1.4x |
