@@ -665,7 +665,7 @@ fn no_drift_over_1e7_bars() {
 }
 
 #[test]
-#[ignore = "1e8 bars: run by hand"]
+#[ignore = "1e8 bars: release only, run by .ci/run"]
 fn no_drift_over_1e8_bars() {
     let t = std::time::Instant::now();
     for level in [100.0, 1e9] {
