@@ -268,9 +268,10 @@ unsafe fn rolling_vertical(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
     }
 }
 
-/// The 4×4 transpose: `r[j]` lane `l` = `v[l]` lane `j`.
+/// The 4×4 transpose: `r[j]` lane `l` = `v[l]` lane `j` (also used by the
+/// WMA kernel's region lanes).
 #[inline(always)]
-fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
+pub(crate) fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
     // SAFETY: register-only intrinsics; only inlined into functions that
     // enable AVX2.
     unsafe {
@@ -294,7 +295,7 @@ fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
 ///
 /// AVX2 must be available; `b[l] + off + 4 <= x.len()` for every `l`.
 #[inline(always)]
-unsafe fn load4(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
+pub(crate) unsafe fn load4(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
     // SAFETY: in bounds by the caller's contract; AVX2 is available.
     unsafe {
         transpose([

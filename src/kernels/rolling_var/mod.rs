@@ -103,7 +103,7 @@
 //! (`benches/rolling_var.rs`).
 
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+pub(crate) mod avx2;
 mod portable;
 mod scalar;
 

@@ -18,6 +18,8 @@ use core::arch::x86_64::*;
 
 use super::{SEQUENTIAL_MAX, block_len, scalar};
 use crate::dispatch::Avx2Fma;
+// The region-lane loads are rolling variance's (same layout).
+use crate::kernels::rolling_var::avx2::{load4, transpose};
 
 /// WMA outputs `from..y.len()` of the finite run `y` into `out`
 /// (`p >= 2`, `from >= p - 1`); earlier outputs are left untouched.
@@ -214,44 +216,6 @@ unsafe fn local_impl(x: &[f64], p: usize, out: &mut [f64]) {
 struct VConsts {
     pv: __m256d,
     inv_d: __m256d,
-}
-
-/// The 4×4 transpose: `r[j]` lane `l` = `v[l]` lane `j`.
-#[inline(always)]
-fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
-    // SAFETY: register-only intrinsics; only inlined into functions that
-    // enable AVX2.
-    unsafe {
-        let t0 = _mm256_unpacklo_pd(v[0], v[1]);
-        let t1 = _mm256_unpackhi_pd(v[0], v[1]);
-        let t2 = _mm256_unpacklo_pd(v[2], v[3]);
-        let t3 = _mm256_unpackhi_pd(v[2], v[3]);
-        [
-            _mm256_permute2f128_pd::<0x20>(t0, t2),
-            _mm256_permute2f128_pd::<0x20>(t1, t3),
-            _mm256_permute2f128_pd::<0x31>(t0, t2),
-            _mm256_permute2f128_pd::<0x31>(t1, t3),
-        ]
-    }
-}
-
-/// Four values of each of the four lanes `b`, from `x[b[l] + off ..]`,
-/// transposed (entry `j` = step `off + j` of every lane).
-///
-/// # Safety
-///
-/// AVX2 must be available; `b[l] + off + 4 <= x.len()` for every `l`.
-#[inline(always)]
-unsafe fn load4(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
-    // SAFETY: in bounds by the caller's contract; AVX2 is available.
-    unsafe {
-        transpose([
-            _mm256_loadu_pd(xp.add(b[0] + off)),
-            _mm256_loadu_pd(xp.add(b[1] + off)),
-            _mm256_loadu_pd(xp.add(b[2] + off)),
-            _mm256_loadu_pd(xp.add(b[3] + off)),
-        ])
-    }
 }
 
 /// One suffix step of [`scalar::region_local`]: `a = x - r`, `u += a`,
