@@ -40,12 +40,13 @@
 //! - scalar: one comparison per element, bits or-ed into the word;
 //! - portable: `wide::f64x4` comparisons and `to_bitmask`, 4 bits at a time;
 //! - AVX2: `_mm256_cmp_pd` (ordered, quiet predicates) on 16 vectors per
-//!   word. The all-ones/zeros 64-bit lanes of several comparison results
-//!   are narrowed into one register (`vshufps`, `vpackssdw`, `vpacksswb`)
-//!   so that one `vpmovmskb` yields 32 bits — 32 bars of one comparison,
-//!   or 16 bars of both comparisons of a transition — the lane order being
-//!   restored by one `vpermq` + `vpshufb`. That replaces eight
-//!   `vmovmskpd` and eight shift-and-or steps per 32 bits.
+//!   word. The all-ones/zeros 64-bit lanes of eight comparison results are
+//!   narrowed into one register (`vshufps`, `vpackssdw`, `vpacksswb`) so
+//!   that one `vpmovmskb` yields 32 bars of one comparison, the lane order
+//!   being restored by one `vpermq` + `vpshufb`. That replaces eight
+//!   `vmovmskpd` and eight shift-and-or steps per 32 bits. A transition
+//!   computes both comparisons of 32 bars (16 result registers) before
+//!   narrowing, so each mask is one half of its word.
 //!
 //! A partial last block (`a.len() % 64 != 0`) is copied into a 64-element
 //! stack buffer padded with NaN — NaN compares false, so the padding
