@@ -1,10 +1,15 @@
-//! The per-bar finishing kernels — STDDEV/BBANDS (`kernels::bands`) and
-//! STOCH's raw %K (`kernels::stoch`): every backend bit-identical to an
-//! obvious per-element reference, on any bit pattern.
+//! The per-bar finishing kernels — VAR/STDDEV/BBANDS (`kernels::bands`)
+//! and STOCH's raw %K (`kernels::stoch`): every backend bit-identical to an
+//! obvious per-element reference, on any bit pattern; and the one-pass
+//! (tiled) VAR, STDDEV and BBANDS bit-identical to the variance and mean
+//! kernels run over the whole series, then finished.
 
+mod common;
+
+use common::inputs::{ALL_KINDS, Rng, series, sprinkle_non_finite};
 use proptest::prelude::*;
-use ta_kernels::Backend;
-use ta_kernels::kernels::{bands, stoch};
+use ta_kernels::kernels::{bands, rolling_sum, rolling_var, stoch};
+use ta_kernels::{Backend, with_backend};
 
 fn naive_sigma(v: f64) -> f64 {
     if !v.is_finite() {
@@ -41,6 +46,16 @@ fn same_bits(a: &[f64], b: &[f64]) -> bool {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn finite_or_nan_matches_reference(v in prop::collection::vec(variance(), 0..70)) {
+        let want: Vec<f64> = v.iter().map(|&x| if x.is_finite() { x } else { f64::NAN }).collect();
+        for be in Backend::available() {
+            let mut got = v.clone();
+            bands::finite_or_nan(be, &mut got).unwrap();
+            prop_assert!(same_bits(&got, &want), "{be}: {got:?} vs {want:?}");
+        }
+    }
 
     #[test]
     fn stddev_matches_reference(
@@ -143,5 +158,70 @@ fn mismatched_lengths_are_errors() {
             matches!(e, ta_kernels::Error::LengthMismatch { name: "upper", .. }),
             "{e}"
         );
+    }
+}
+
+/// Bit equality where NaN matches any NaN (the finishing kernels write
+/// `f64::NAN`; the kernels' own NaN may carry another payload).
+fn assert_same_bits(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (i, (a, b)) in got.iter().zip(want).enumerate() {
+        assert!(
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            "{what}[{i}]: {a:e} vs {b:e}"
+        );
+    }
+}
+
+/// VAR, STDDEV and BBANDS run in tiles of about 2048 bars with a halo
+/// aligned to the kernels' chunks: on every backend, at lengths around
+/// the tile boundaries and with non-finite values sprinkled in, they equal
+/// bit for bit the kernels over the whole series followed by the
+/// finishing kernels.
+#[test]
+fn tiled_indicators_equal_whole_series_kernels() {
+    let mut r = Rng::new(11);
+    let periods = [1, 2, 3, 7, 20, 33, 64, 65, 100, 128, 129, 256, 257, 300];
+    for be in Backend::available() {
+        for (case, &p) in periods.iter().enumerate() {
+            let kind = ALL_KINDS[case % ALL_KINDS.len()];
+            // Lengths below, at and above one and several tiles.
+            let n = [2048 + 8 * p, 2049 + 8 * p, 5000 + r.below(4000), 20_000][case % 4];
+            let mut x = series(kind, n, case as u64);
+            if case % 2 == 0 {
+                sprinkle_non_finite(&mut x, 700, case as u64);
+            }
+            let mut var = vec![0.0; n];
+            rolling_var::rolling_var(be, &x, p, 0, &mut var).unwrap();
+            let mut mean = vec![0.0; n];
+            rolling_sum::rolling_mean(be, &x, p, &mut mean).unwrap();
+            let what = format!("{be} p={p} n={n} {kind:?}");
+
+            let mut want = var.clone();
+            bands::finite_or_nan(be, &mut want).unwrap();
+            let got = with_backend(be, || ta_kernels::var(&x, p))
+                .unwrap()
+                .unwrap();
+            assert_same_bits(&format!("var {what}"), &got, &want);
+            if p < 2 {
+                continue;
+            }
+
+            let mut want = var.clone();
+            bands::stddev_from_var(be, &mut want, 1.5).unwrap();
+            let got = with_backend(be, || ta_kernels::stddev(&x, p, 1.5))
+                .unwrap()
+                .unwrap();
+            assert_same_bits(&format!("stddev {what}"), &got, &want);
+
+            let (mut m, mut u, mut l) = (mean.clone(), var.clone(), vec![0.0; n]);
+            bands::bands_from_mean_var(be, &mut m, &mut u, &mut l, 2.0, 1.0).unwrap();
+            let got = with_backend(be, || ta_kernels::bbands(&x, p, 2.0, 1.0))
+                .unwrap()
+                .unwrap();
+            assert_same_bits(&format!("bbands middle {what}"), &got.middle, &m);
+            assert_same_bits(&format!("bbands upper {what}"), &got.upper, &u);
+            assert_same_bits(&format!("bbands lower {what}"), &got.lower, &l);
+        }
     }
 }

@@ -9,7 +9,7 @@
 use super::common::{check_outs, check_ta_period};
 use crate::Backend;
 use crate::error::{Error, Result};
-use crate::kernels::{bands, rolling_var};
+use crate::kernels::{bands, rolling_sum, rolling_var};
 
 /// The three Bollinger bands, each of the input's length.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,10 +89,74 @@ pub fn bbands_into(
             ("lower", lower.len()),
         ],
     )?;
-    // The variance goes to `upper` first, then the bands are formed in place.
+    // Per tile: the variance into `upper`, the mean into `middle`, then
+    // the bands in place, while the tile is in cache.
     let backend = Backend::active();
-    rolling_var::rolling_mean_var(backend, x, period, 0, middle, upper)?;
-    bands::bands_from_mean_var(backend, middle, upper, lower, nbdev_up, nbdev_dn)?;
+    tiled(x.len(), period, [upper, middle], |h0, a, b, [u, m]| {
+        let xs = &x[h0..b];
+        rolling_var::rolling_var(backend, xs, period, 0, &mut u[h0..b])?;
+        rolling_sum::rolling_mean(backend, xs, period, &mut m[h0..b])?;
+        bands::bands_from_mean_var(
+            backend,
+            &mut m[a..b],
+            &mut u[a..b],
+            &mut lower[a..b],
+            nbdev_up,
+            nbdev_dn,
+        )
+    })
+}
+
+/// Outputs per tile of the one-pass VAR, STDDEV and BBANDS (about this
+/// many, rounded to whole groups of eight regions of `period` values):
+/// the kernels write a tile and the finishing step rewrites it while it is
+/// in L1/L2, so each indicator streams its input and outputs through
+/// memory once.
+const TILE: usize = 2048;
+
+/// Periods above this are not tiled (the halo would cost too much): the
+/// kernels run over the whole series, then the finishing step.
+const TILE_MAX_PERIOD: usize = 256;
+
+/// Runs `f(h0, a, b, outs)` over tiles `[a, b)` that cover `0..n` in
+/// order, for kernels that cut the series into chunks of exactly `period`
+/// values from its start (the rolling variance and mean).
+///
+/// Every tile but the first starts at a multiple `a` of `period` and
+/// `f` runs its kernels on `x[h0..b]` with `h0 = a − period` (the
+/// warm-up halo, itself a multiple of `period`), so the chunks of the
+/// slice are the chunks of the whole series and the outputs `[a, b)` are
+/// **bit-identical** to one run over the whole series (the property the
+/// chunked parallel functions rely on too). The kernels also write the
+/// halo `outs[k][h0..a]`, which the previous tile has already finished:
+/// it is saved before `f` and put back after. `f` finishes `[a, b)` only.
+fn tiled<const K: usize>(
+    n: usize,
+    period: usize,
+    mut outs: [&mut [f64]; K],
+    mut f: impl FnMut(usize, usize, usize, [&mut [f64]; K]) -> Result<()>,
+) -> Result<()> {
+    let group = 8 * period;
+    if period > TILE_MAX_PERIOD || n <= TILE + group {
+        return f(0, 0, n, outs.each_mut().map(|o| &mut **o));
+    }
+    let tile = group * (TILE / group).max(1);
+    let mut saved = [[0.0; TILE_MAX_PERIOD]; K];
+    let mut a = 0;
+    while a < n {
+        // The first tile has no halo; later ones start at a multiple of
+        // `period` (tile lengths are multiples of `period`).
+        let b = if n - a < tile + group { n } else { a + tile };
+        let h0 = a.saturating_sub(period);
+        for (s, o) in saved.iter_mut().zip(outs.iter()) {
+            s[..a - h0].copy_from_slice(&o[h0..a]);
+        }
+        f(h0, a, b, outs.each_mut().map(|o| &mut **o))?;
+        for (s, o) in saved.iter().zip(outs.iter_mut()) {
+            o[h0..a].copy_from_slice(&s[..a - h0]);
+        }
+        a = b;
+    }
     Ok(())
 }
 
@@ -185,8 +249,10 @@ pub fn stddev_into(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Res
     check_nbdev("nbdev", nbdev)?;
     check_outs(x.len(), &[("out", out.len())])?;
     let backend = Backend::active();
-    rolling_var::rolling_var(backend, x, period, 0, out)?;
-    bands::stddev_from_var(backend, out, nbdev)
+    tiled(x.len(), period, [out], |h0, a, b, [o]| {
+        rolling_var::rolling_var(backend, &x[h0..b], period, 0, &mut o[h0..b])?;
+        bands::stddev_from_var(backend, &mut o[a..b], nbdev)
+    })
 }
 
 /// Bars before VAR's first output: `period − 1` (period 1..=100000).
@@ -209,7 +275,9 @@ pub fn var(x: &[f64], period: usize) -> Result<Vec<f64>> {
 pub fn var_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     check_ta_period("period", period, 1)?;
     check_outs(x.len(), &[("out", out.len())])?;
-    rolling_var::rolling_var(Backend::active(), x, period, 0, out)?;
-    super::ma::nan_non_finite(out);
-    Ok(())
+    let backend = Backend::active();
+    tiled(x.len(), period, [out], |h0, a, b, [o]| {
+        rolling_var::rolling_var(backend, &x[h0..b], period, 0, &mut o[h0..b])?;
+        bands::finite_or_nan(backend, &mut o[a..b])
+    })
 }

@@ -1782,8 +1782,8 @@ fn compute_indicator<'a>(
         }
     };
     let value = match spec {
-        // `sma_into` and `var_into` with their non-finite pass done by
-        // `nan_non_finite` (same bits, a fraction of the time).
+        // `sma_into` with its non-finite pass done by `nan_non_finite`
+        // (same bits, a fraction of the time).
         Spec::Sma(p) => one(&|o| {
             crate::sma_lookback(p)?;
             crate::kernels::rolling_sum::rolling_mean(Backend::active(), x, p, o)?;
@@ -1795,12 +1795,7 @@ fn compute_indicator<'a>(
         Spec::Rsi(p) => one(&|o| crate::rsi_into(x, p, o))?,
         Spec::Max(p) => one(&|o| crate::max_into(x, p, o))?,
         Spec::Min(p) => one(&|o| crate::min_into(x, p, o))?,
-        Spec::Var(p) => one(&|o| {
-            crate::var_lookback(p)?;
-            crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o)?;
-            nan_non_finite(o);
-            Ok(())
-        })?,
+        Spec::Var(p) => one(&|o| crate::var_into(x, p, o))?,
         Spec::Stddev(p, d) => one(&|o| crate::stddev_into(x, p, d.0, o))?,
         Spec::RawVar(p) => {
             one(&|o| crate::kernels::rolling_var::rolling_var(Backend::active(), x, p, 0, o))?

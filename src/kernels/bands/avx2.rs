@@ -7,6 +7,11 @@ use core::arch::x86_64::*;
 use super::scalar;
 use crate::dispatch::Avx2Fma;
 
+pub(crate) fn finite_or_nan(_token: Avx2Fma, v: &mut [f64]) {
+    // SAFETY: the token proves AVX2 and FMA are available.
+    unsafe { finite_or_nan_avx2(v) }
+}
+
 pub(crate) fn stddev(_token: Avx2Fma, var: &mut [f64], k: f64) {
     // SAFETY: the token proves AVX2 and FMA are available.
     unsafe { stddev_avx2(var, k) }
@@ -41,6 +46,28 @@ fn finite(v: __m256d) -> __m256d {
 fn root(v: __m256d) -> __m256d {
     let positive = _mm256_cmp_pd::<_CMP_GT_OQ>(v, _mm256_setzero_pd());
     _mm256_sqrt_pd(_mm256_and_pd(positive, v))
+}
+
+/// # Safety
+///
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn finite_or_nan_avx2(v: &mut [f64]) {
+    let n = v.len();
+    let body = n / 4 * 4;
+    let nan = _mm256_set1_pd(f64::NAN);
+    let p = v.as_mut_ptr();
+    let mut i = 0;
+    while i < body {
+        // SAFETY: `i + 4 <= body <= v.len()`: the four lanes read and
+        // written are inside `v`.
+        unsafe {
+            let x = _mm256_loadu_pd(p.add(i));
+            _mm256_storeu_pd(p.add(i), _mm256_blendv_pd(nan, x, finite(x)));
+        }
+        i += 4;
+    }
+    scalar::finite_or_nan(&mut v[body..]);
 }
 
 /// # Safety

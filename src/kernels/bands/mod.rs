@@ -1,4 +1,5 @@
-//! Turning rolling variances into standard deviations and Bollinger bands.
+//! Turning rolling variances into standard deviations and Bollinger bands
+//! (and the VAR indicator's non-finite-to-NaN step).
 //!
 //! STDDEV and BBANDS finish the rolling mean/variance kernel's output with
 //! a square root per bar. A scalar `sqrt` per element is latency-bound and
@@ -20,6 +21,20 @@ mod avx2;
 
 use crate::Backend;
 use crate::error::{Error, Result, check_len};
+
+/// Replaces every NaN or ±inf in `v` by `f64::NAN` (the VAR indicator's
+/// finishing step: a window whose squared deviations overflow gives
+/// `+inf`, which the crate's NaN policy reports as NaN). Finite values are
+/// left as they are, so the outputs are bit-identical across backends.
+pub fn finite_or_nan(backend: Backend, v: &mut [f64]) -> Result<()> {
+    backend.check()?;
+    match backend {
+        Backend::Scalar => scalar::finite_or_nan(v),
+        Backend::Portable => portable::finite_or_nan(v),
+        Backend::Avx2 => avx2_finite_or_nan(v)?,
+    }
+    Ok(())
+}
 
 /// Replaces each variance `v` in `var` by `nbdev·sqrt(max(v, 0))`, or NaN
 /// where `v` is NaN or ±inf.
@@ -62,6 +77,18 @@ fn unavailable() -> Error {
     Error::BackendUnavailable {
         backend: Backend::Avx2,
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx2_finite_or_nan(v: &mut [f64]) -> Result<()> {
+    let token = crate::dispatch::Avx2Fma::try_new().ok_or_else(unavailable)?;
+    avx2::finite_or_nan(token, v);
+    Ok(())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx2_finite_or_nan(_v: &mut [f64]) -> Result<()> {
+    Err(unavailable())
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -18,6 +18,16 @@ fn sigma(v: f64x2) -> f64x2 {
     finite(v).bitselect(clamped.sqrt(), f64x2::splat(f64::NAN))
 }
 
+pub(crate) fn finite_or_nan(v: &mut [f64]) {
+    let mut chunks = v.chunks_exact_mut(2);
+    let nan = f64x2::splat(f64::NAN);
+    for c in &mut chunks {
+        let x = f64x2::from([c[0], c[1]]);
+        c.copy_from_slice(&finite(x).bitselect(x, nan).to_array());
+    }
+    scalar::finite_or_nan(chunks.into_remainder());
+}
+
 pub(crate) fn stddev(var: &mut [f64], k: f64) {
     let mut chunks = var.chunks_exact_mut(2);
     let kk = f64x2::splat(k);

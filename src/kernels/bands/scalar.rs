@@ -13,6 +13,18 @@ pub(crate) fn stddev_one(v: f64, k: f64) -> f64 {
     }
 }
 
+/// `v`, or NaN where `v` is NaN or ±inf.
+#[inline(always)]
+pub(crate) fn finite_or_nan_one(v: f64) -> f64 {
+    if v.is_finite() { v } else { f64::NAN }
+}
+
+pub(crate) fn finite_or_nan(v: &mut [f64]) {
+    for x in v {
+        *x = finite_or_nan_one(*x);
+    }
+}
+
 pub(crate) fn stddev(var: &mut [f64], k: f64) {
     for v in var {
         *v = stddev_one(*v, k);

@@ -5,10 +5,14 @@
 //! lane of two vectors (then four, then the scalar code for the last few),
 //! each lane performing the scalar running sums in their order. The two
 //! vectors are independent chains, so the 3-cycle latency of the running
-//! `vaddpd` is hidden. Four values of each region are loaded together and
-//! transposed (4×4), and the outputs are transposed back before their
-//! store, so the scans need no other shuffles. Per four outputs: 4
-//! loads, 16 arithmetic operations and 6 shuffles, no division.
+//! `vaddpd` is hidden. The values of four regions are transposed into
+//! lanes from half-width loads ([`load4h`]: two values of two regions per
+//! `vinsertf128` load, then one `vunpck{l,h}pd` per step), and the outputs
+//! leave the same way ([`store4h`]: one `vunpck` per step, then 128-bit
+//! stores), so the scans need no other shuffles. Per four outputs: 16
+//! arithmetic operations, 3 in-lane shuffles, 2 inserting loads and one
+//! extracting store, no division (the full 4×4 transposes of [`load4`]
+//! took 6 shuffles, on the same ports as the adds).
 //!
 //! For longer periods (up to [`GROUPED_MAX`]) each region (see [`scalar::region`]) runs a backward in-register suffix
 //! scan of chunk `k` (deviations from `ra` and their squares, fused in one
@@ -289,7 +293,9 @@ pub(crate) fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
 }
 
 /// Four values of each of the four lanes `b`, from `x[b[l] + off ..]`,
-/// transposed (entry `j` = step `off + j` of every lane).
+/// transposed (entry `j` = step `off + j` of every lane), by full-width
+/// loads and the 4×4 [`transpose`] (the WMA kernel's region lanes use it;
+/// this kernel uses [`load4h`]).
 ///
 /// # Safety
 ///
@@ -304,6 +310,56 @@ pub(crate) unsafe fn load4(xp: *const f64, b: &[usize; 4], off: usize) -> [__m25
             _mm256_loadu_pd(xp.add(b[2] + off)),
             _mm256_loadu_pd(xp.add(b[3] + off)),
         ])
+    }
+}
+
+/// [`load4`] from half-width loads: `vinsertf128` takes two values of
+/// lanes 0 and 2 (1 and 3) straight from memory, and one `vunpcklpd` or
+/// `vunpckhpd` per step finishes the transpose (4 in-lane shuffles instead
+/// of the full transpose's 8). Same values.
+///
+/// # Safety
+///
+/// AVX2 must be available; `b[l] + off + 4 <= x.len()` for every `l`.
+#[inline(always)]
+unsafe fn load4h(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
+    // SAFETY: every load reads two values inside `x[b[l] + off .. + 4]`,
+    // in bounds by the caller's contract; AVX2 is available.
+    unsafe {
+        let a01 = _mm256_loadu2_m128d(xp.add(b[2] + off), xp.add(b[0] + off));
+        let b01 = _mm256_loadu2_m128d(xp.add(b[3] + off), xp.add(b[1] + off));
+        let a23 = _mm256_loadu2_m128d(xp.add(b[2] + off + 2), xp.add(b[0] + off + 2));
+        let b23 = _mm256_loadu2_m128d(xp.add(b[3] + off + 2), xp.add(b[1] + off + 2));
+        [
+            _mm256_unpacklo_pd(a01, b01),
+            _mm256_unpackhi_pd(a01, b01),
+            _mm256_unpacklo_pd(a23, b23),
+            _mm256_unpackhi_pd(a23, b23),
+        ]
+    }
+}
+
+/// The inverse of [`load4h`]: step `j`'s lane `l` (`r[j]`) goes to
+/// `out[b[l] + off + j]`, through one in-lane `vunpck` per step and
+/// 128-bit stores (the upper halves by `vextractf128` to memory).
+///
+/// # Safety
+///
+/// AVX2 must be available; `b[l] + off + 4 <= out.len()` for every `l`,
+/// where `op` points to `out`.
+#[inline(always)]
+unsafe fn store4h(op: *mut f64, b: &[usize; 4], off: usize, r: [__m256d; 4]) {
+    // SAFETY: every store writes two values inside `out[b[l] + off .. + 4]`,
+    // in bounds by the caller's contract; AVX2 is available.
+    unsafe {
+        let l01 = _mm256_unpacklo_pd(r[0], r[1]);
+        let h01 = _mm256_unpackhi_pd(r[0], r[1]);
+        let l23 = _mm256_unpacklo_pd(r[2], r[3]);
+        let h23 = _mm256_unpackhi_pd(r[2], r[3]);
+        _mm256_storeu2_m128d(op.add(b[2] + off), op.add(b[0] + off), l01);
+        _mm256_storeu2_m128d(op.add(b[3] + off), op.add(b[1] + off), h01);
+        _mm256_storeu2_m128d(op.add(b[2] + off + 2), op.add(b[0] + off + 2), l23);
+        _mm256_storeu2_m128d(op.add(b[3] + off + 2), op.add(b[1] + off + 2), h23);
     }
 }
 
@@ -417,7 +473,7 @@ unsafe fn group<const G: usize>(
         let mut v = [[zero; 4]; G];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            v[g] = unsafe { load4(xp, &below[g], t0) };
+            v[g] = unsafe { load4h(xp, &below[g], t0) };
         }
         for j in (0..q - t0).rev() {
             for g in 0..G {
@@ -430,7 +486,7 @@ unsafe fn group<const G: usize>(
             t0 -= 4;
             for g in 0..G {
                 // SAFETY: in bounds (above); AVX2 is available.
-                v[g] = unsafe { load4(xp, &below[g], t0) };
+                v[g] = unsafe { load4h(xp, &below[g], t0) };
             }
             for j in (0..4).rev() {
                 for g in 0..G {
@@ -452,7 +508,7 @@ unsafe fn group<const G: usize>(
         let mut v = [[zero; 4]; G];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            v[g] = unsafe { load4(xp, &base[g], t0) };
+            v[g] = unsafe { load4h(xp, &base[g], t0) };
         }
         let mut r = [[zero; 4]; G];
         for j in 0..4 {
@@ -462,11 +518,8 @@ unsafe fn group<const G: usize>(
             }
         }
         for g in 0..G {
-            let r = transpose(r[g]);
-            for l in 0..4 {
-                // SAFETY: out[base[g][l] + t0 .. + 4] is in bounds (above).
-                unsafe { _mm256_storeu_pd(op.add(base[g][l] + t0), r[l]) };
-            }
+            // SAFETY: out[base[g][l] + t0 .. + 4] is in bounds (above).
+            unsafe { store4h(op, &base[g], t0, r[g]) };
         }
         t0 += 4;
     }
@@ -478,7 +531,7 @@ unsafe fn group<const G: usize>(
         let mut v = [[zero; 4]; G];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            v[g] = unsafe { load4(xp, &base[g], t0) };
+            v[g] = unsafe { load4h(xp, &base[g], t0) };
         }
         let mut r = [[zero; 4]; G];
         for j in 0..jn {

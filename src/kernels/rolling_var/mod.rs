@@ -26,8 +26,9 @@
 //!   (the first value of chunk `k+1`, a member of every window of the
 //!   region), so no `δ` terms: `S1 = S1a + S1b`, `S2 = S2a + S2b`. The
 //!   AVX2 backend runs eight regions at a time, one per lane (the
-//!   *vertical* layout: two 4×4 transposes per four outputs and no other
-//!   shuffles);
+//!   *vertical* layout: values enter and leave the lanes through
+//!   half-width loads and stores and three in-lane shuffles per four
+//!   outputs, and the scans need no other shuffles);
 //! - `p <=` [`GROUPED_MAX`] (= 128): scans in groups of four (an
 //!   in-register scan per group plus a carry, as in `rolling_sum`), so
 //!   every sum has depth `<= p/4 + 3`;
