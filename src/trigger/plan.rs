@@ -1782,14 +1782,10 @@ fn compute_indicator<'a>(
         }
     };
     let value = match spec {
-        // `sma_into` and `var_into` with their non-finite pass done by
+        // `sma_into` fuses its non-finite-to-NaN test into the kernel's
+        // store; `var_into` with its non-finite pass done by
         // `nan_non_finite` (same bits, a fraction of the time).
-        Spec::Sma(p) => one(&|o| {
-            crate::sma_lookback(p)?;
-            crate::kernels::rolling_sum::rolling_mean(Backend::active(), x, p, o)?;
-            nan_non_finite(o);
-            Ok(())
-        })?,
+        Spec::Sma(p) => one(&|o| crate::sma_into(x, p, o))?,
         Spec::Ema(p) => one(&|o| crate::ema_into(x, p, o))?,
         Spec::Wma(p) => one(&|o| crate::wma_into(x, p, o))?,
         Spec::Rsi(p) => one(&|o| crate::rsi_into(x, p, o))?,
