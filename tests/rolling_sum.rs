@@ -7,7 +7,7 @@ mod common;
 use common::inputs::{ALL_KINDS, Kind, Rng, any_series, period_for, series};
 use common::naive_sum::{self, Report, check};
 use proptest::prelude::*;
-use ta_kernels::kernels::rolling_sum::{rolling_mean, rolling_sum};
+use ta_kernels::kernels::rolling_sum::{rolling_mean, rolling_mean_strict, rolling_sum};
 use ta_kernels::{Backend, Error};
 
 type Kernel = fn(Backend, &[f64], usize, &mut [f64]) -> ta_kernels::Result<()>;
@@ -32,8 +32,18 @@ fn same_bits(a: &[f64], b: &[f64]) -> bool {
             .all(|(u, v)| u.to_bits() == v.to_bits() || (u.is_nan() && v.is_nan()))
 }
 
+/// What `rolling_mean_strict` must give: `rolling_mean`'s output with
+/// every non-finite value replaced by NaN.
+fn strict_of(mean: &[f64]) -> Vec<f64> {
+    mean.iter()
+        .map(|&v| if v.is_finite() { v } else { f64::NAN })
+        .collect()
+}
+
 /// Runs every backend × kernel, checks each against the reference
-/// (accuracy on the scalar one; the others must be bit-identical to it).
+/// (accuracy on the scalar one; the others must be bit-identical to it),
+/// and `rolling_mean_strict` on every backend against [`strict_of`] the
+/// scalar mean (bit-identical where finite, NaN elsewhere).
 fn check_all(x: &[f64], p: usize, budget: usize) -> Result<[Report; 2], String> {
     let mut reps = [Report::default(); 2];
     for (ki, (name, k, mean)) in KERNELS.into_iter().enumerate() {
@@ -50,6 +60,15 @@ fn check_all(x: &[f64], p: usize, budget: usize) -> Result<[Report; 2], String> 
                     x.len()
                 ));
             }
+        }
+    }
+    let want = strict_of(&run(rolling_mean, Backend::Scalar, x, p));
+    for b in Backend::available() {
+        if !same_bits(&run(rolling_mean_strict, b, x, p), &want) {
+            return Err(format!(
+                "rolling_mean_strict {b}: not the NaN-policy mean (p = {p}, len = {})",
+                x.len()
+            ));
         }
     }
     Ok(reps)
@@ -389,6 +408,13 @@ fn doubling_periods_every_alignment() {
                                     same_bits(&buf[oo..], &reference),
                                     "{kind:?} {name} {b} p {p} len {len} x+{xo} out+{oo}"
                                 );
+                                if mean {
+                                    rolling_mean_strict(b, x, p, &mut buf[oo..]).unwrap();
+                                    assert!(
+                                        same_bits(&buf[oo..], &strict_of(&reference)),
+                                        "{kind:?} strict {b} p {p} len {len} x+{xo} out+{oo}"
+                                    );
+                                }
                             }
                         }
                     }

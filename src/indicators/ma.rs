@@ -38,9 +38,7 @@ pub fn sma(x: &[f64], period: usize) -> Result<Vec<f64>> {
 /// [`sma`] into a caller's buffer of `x.len()` values (no allocation).
 pub fn sma_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     check_ta_period("period", period, 1)?;
-    rolling_sum::rolling_mean(Backend::active(), x, period, out)?;
-    nan_non_finite(out);
-    Ok(())
+    rolling_sum::rolling_mean_strict(Backend::active(), x, period, out)
 }
 
 /// Bars before WMA's first output: `period - 1`.

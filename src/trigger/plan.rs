@@ -1782,14 +1782,9 @@ fn compute_indicator<'a>(
         }
     };
     let value = match spec {
-        // `sma_into` with its non-finite pass done by `nan_non_finite`
-        // (same bits, a fraction of the time).
-        Spec::Sma(p) => one(&|o| {
-            crate::sma_lookback(p)?;
-            crate::kernels::rolling_sum::rolling_mean(Backend::active(), x, p, o)?;
-            nan_non_finite(o);
-            Ok(())
-        })?,
+        // `sma_into` and `var_into` fuse their non-finite-to-NaN test into
+        // the kernel's store or tile pass.
+        Spec::Sma(p) => one(&|o| crate::sma_into(x, p, o))?,
         Spec::Ema(p) => one(&|o| crate::ema_into(x, p, o))?,
         Spec::Wma(p) => one(&|o| crate::wma_into(x, p, o))?,
         Spec::Rsi(p) => one(&|o| crate::rsi_into(x, p, o))?,
@@ -1829,21 +1824,6 @@ fn compute_indicator<'a>(
         }
     };
     Ok(value)
-}
-
-/// Replaces every non-finite value by `f64::NAN`, as the indicator
-/// functions' own pass does, but checks a chunk at a time with a
-/// vectorizable test and rewrites only chunks holding one (on typical
-/// outputs, the lookback's chunk alone).
-fn nan_non_finite(out: &mut [f64]) {
-    for chunk in out.chunks_mut(256) {
-        let bad = chunk.iter().fold(false, |bad, v| bad | !v.is_finite());
-        if bad {
-            for v in chunk.iter_mut().filter(|v| !v.is_finite()) {
-                *v = f64::NAN;
-            }
-        }
-    }
 }
 
 /// A multi-output value, or its buffers back to `scratch` on error.

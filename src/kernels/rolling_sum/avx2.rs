@@ -21,11 +21,16 @@ use crate::dispatch::Avx2Fma;
 
 /// Rolling sum (or mean) with AVX2; same contract as
 /// [`scalar::rolling`].
-pub(crate) fn rolling<const MEAN: bool>(_token: Avx2Fma, x: &[f64], p: usize, out: &mut [f64]) {
+pub(crate) fn rolling<const MEAN: bool, const FIN: bool>(
+    _token: Avx2Fma,
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+) {
     assert!(p >= 1 && p <= x.len() && x.len() == out.len());
     // SAFETY: the token proves AVX2 and FMA are available; the lengths were
     // checked just above, which is all `rolling_avx2` requires.
-    unsafe { rolling_avx2::<MEAN>(x, p, out) }
+    unsafe { rolling_avx2::<MEAN, FIN>(x, p, out) }
 }
 
 /// # Safety
@@ -33,10 +38,10 @@ pub(crate) fn rolling<const MEAN: bool>(_token: Avx2Fma, x: &[f64], p: usize, ou
 /// The CPU must support AVX2 and FMA, and `1 <= p <= x.len() ==
 /// out.len()`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rolling_avx2<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
+unsafe fn rolling_avx2<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     if p <= DIRECT_MAX_PERIOD {
         // SAFETY: same contract, and the features are enabled here.
-        unsafe { direct::<MEAN>(x, p, out) };
+        unsafe { direct::<MEAN, FIN>(x, p, out) };
         return;
     }
     if p <= DOUBLING_MAX_PERIOD {
@@ -45,7 +50,7 @@ unsafe fn rolling_avx2<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
                 match p {
                     // SAFETY: same contract, with P == p in
                     // DIRECT_MAX_PERIOD + 1 ..= DOUBLING_MAX_PERIOD.
-                    $($q => unsafe { doubling::<MEAN, $q>(x, out) },)*
+                    $($q => unsafe { doubling::<MEAN, FIN, $q>(x, out) },)*
                     _ => unreachable!("doubling range is 9..=31"),
                 }
             };
@@ -67,9 +72,9 @@ unsafe fn rolling_avx2<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
         if s + w <= n {
             // SAFETY: s + 4·⌈p/4⌉ <= n, s is 0 or a multiple of p >= p,
             // p > DIRECT_MAX_PERIOD, top_mask as documented; AVX2 enabled.
-            unsafe { region::<MEAN>(x, p, out, s, vinv, top_mask) };
+            unsafe { region::<MEAN, FIN>(x, p, out, s, vinv, top_mask) };
         } else {
-            scalar::region::<MEAN>(x, p, out, s, inv);
+            scalar::region::<MEAN, FIN>(x, p, out, s, inv);
         }
         s += p;
     }
@@ -81,7 +86,7 @@ unsafe fn rolling_avx2<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
 ///
 /// AVX2 must be available and `1 <= p <= x.len() == out.len()`.
 #[inline(always)]
-unsafe fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
+unsafe fn direct<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     let n = x.len();
     // SAFETY: register-only intrinsic; the caller guarantees AVX2.
     let inv = unsafe { _mm256_set1_pd(1.0 / p as f64) };
@@ -98,14 +103,107 @@ unsafe fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
             for j in 1..p {
                 acc = _mm256_add_pd(acc, _mm256_loadu_pd(xp.add(w + j)));
             }
-            if MEAN {
-                acc = _mm256_mul_pd(acc, inv);
-            }
-            _mm256_storeu_pd(op.add(i), acc);
+            _mm256_storeu_pd(op.add(i), finish::<MEAN, FIN>(acc, inv));
         }
         i += 4;
     }
-    scalar::direct::<MEAN>(x, p, out, i);
+    scalar::direct::<MEAN, FIN>(x, p, out, i);
+}
+
+/// The output vector `acc` in its final form: times `vinv` for the mean,
+/// then, if `FIN`, `fma(v, 0, v)`: `v` for every finite `v` (the sign of
+/// a zero included), NaN for ±inf and NaN (the scalar `finish`).
+///
+/// # Safety
+///
+/// AVX2 and FMA must be available.
+#[inline(always)]
+unsafe fn finish<const MEAN: bool, const FIN: bool>(acc: __m256d, vinv: __m256d) -> __m256d {
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2 + FMA.
+    unsafe {
+        let mut v = acc;
+        if MEAN {
+            v = _mm256_mul_pd(v, vinv);
+        }
+        if FIN {
+            v = _mm256_fmadd_pd(v, _mm256_setzero_pd(), v);
+        }
+        v
+    }
+}
+
+/// Histories of the doubling path: `h4[t] = block(2, j - 4(t+1))`,
+/// `h8[t] = block(3, j - 4(t+1))` for the current position `j`.
+struct History {
+    h4: [__m256d; 8],
+    h8: [__m256d; 8],
+}
+
+/// One step of the doubling path at position `j` (four positions `j ..
+/// j + 4`): computes `block(2, ·)` and `block(3, ·)`, and, if `STORE`, the
+/// window sums, which it stores (aligned) at `out[j ..]`; then shifts the
+/// histories.
+///
+/// # Safety
+///
+/// AVX2 and FMA must be available; `3 <= j`, `j + 4 <= x.len() ==
+/// out.len()`; if `STORE`, `j >= P - 1` and `op.add(j)` is 32-byte
+/// aligned.
+#[inline(always)]
+unsafe fn doubling_step<const MEAN: bool, const FIN: bool, const P: usize, const STORE: bool>(
+    xp: *const f64,
+    op: *mut f64,
+    j: usize,
+    h: &mut History,
+    vinv: __m256d,
+) {
+    let l = scalar::level(P);
+    // SAFETY: 3 <= j and j + 4 <= n, so the loads read x[j - 3 .. j + 4]
+    // in bounds; if STORE: every history used is off / 4 <= 6 < 8 steps
+    // back; the x loads read x[j - off - 1 .. j - off + 4] with j - off - 1
+    // >= j + 1 - P >= 0 and j - off + 4 <= j + 4 <= n; the store writes
+    // out[j .. j + 4], in bounds and aligned (caller's contract).
+    unsafe {
+        let a = _mm256_add_pd(
+            _mm256_loadu_pd(xp.add(j - 3)),
+            _mm256_loadu_pd(xp.add(j - 2)),
+        );
+        let c = _mm256_add_pd(_mm256_loadu_pd(xp.add(j - 1)), _mm256_loadu_pd(xp.add(j)));
+        let s4 = _mm256_add_pd(a, c);
+        let s8 = _mm256_add_pd(h.h4[0], s4);
+        if STORE {
+            let mut acc = if l == 4 {
+                _mm256_add_pd(h.h8[1], s8)
+            } else {
+                s8
+            };
+            let mut off = 1usize << l;
+            if l == 4 && P & 8 != 0 {
+                acc = _mm256_add_pd(acc, h.h8[off / 4 - 1]);
+                off += 8;
+            }
+            if P & 4 != 0 {
+                acc = _mm256_add_pd(acc, h.h4[off / 4 - 1]);
+                off += 4;
+            }
+            if P & 2 != 0 {
+                let t = _mm256_add_pd(
+                    _mm256_loadu_pd(xp.add(j - off - 1)),
+                    _mm256_loadu_pd(xp.add(j - off)),
+                );
+                acc = _mm256_add_pd(acc, t);
+                off += 2;
+            }
+            if P & 1 != 0 {
+                acc = _mm256_add_pd(acc, _mm256_loadu_pd(xp.add(j - off)));
+            }
+            _mm256_store_pd(op.add(j), finish::<MEAN, FIN>(acc, vinv));
+        }
+        let h4 = &h.h4;
+        let h8 = &h.h8;
+        h.h4 = [s4, h4[0], h4[1], h4[2], h4[3], h4[4], h4[5], h4[6]];
+        h.h8 = [s8, h8[0], h8[1], h8[2], h8[3], h8[4], h8[5], h8[6]];
+    }
 }
 
 /// The doubling path (see [`scalar::doubling`]) for the period `P`,
@@ -118,8 +216,11 @@ unsafe fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
 /// earlier vectors kept in (register) arrays `h4`, `h8` of the last 8
 /// steps; from the first step at or after `P - 1` on, the window's
 /// blocks are added (`off / 4` steps back, or loaded from `x` for the
-/// blocks of 2 and 1) and stored. The at most 3 outputs before the first
-/// step and after the last use [`scalar::doubling_one`].
+/// blocks of 2 and 1) and stored. The warm-up steps before that are a
+/// loop of their own, and the main loop is unrolled four times (so the
+/// histories shift by renaming registers, not by moves). The at most 3
+/// outputs before the first step and after the last use
+/// [`scalar::doubling_one`].
 ///
 /// (A ring of histories in memory, for longer periods, was measured 2x
 /// slower: the loads of vectors stored one or two steps earlier stall.)
@@ -129,82 +230,54 @@ unsafe fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
 /// AVX2 must be available; `x.len() == out.len()` and
 /// `DIRECT_MAX_PERIOD < P <= min(DOUBLING_MAX_PERIOD, x.len())`.
 #[inline(always)]
-unsafe fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
+unsafe fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
     const { assert!(P > DIRECT_MAX_PERIOD && P <= DOUBLING_MAX_PERIOD && P < 32) };
-    let l = scalar::level(P);
     let n = x.len();
     // First output position whose store is 32-byte aligned (out is
     // 8-aligned, so one of P - 1 ..= P + 2).
     let mis = (out.as_ptr() as usize / 8).wrapping_add(P - 1) % 4;
     let first = P - 1 + (4 - mis) % 4;
     // Outputs P - 1 .. first (and, below, the tail): from the definition.
-    scalar::doubling_some::<MEAN>(x, P, out, P - 1, first.min(n));
+    scalar::doubling_some::<MEAN, FIN>(x, P, out, P - 1, first.min(n));
     if first + 4 > n {
-        scalar::doubling_some::<MEAN>(x, P, out, first.min(n), n);
+        scalar::doubling_some::<MEAN, FIN>(x, P, out, first.min(n), n);
         return;
     }
     let xp = x.as_ptr();
     let op = out.as_mut_ptr();
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
     let (nz, vinv) = unsafe { (_mm256_set1_pd(-0.0), _mm256_set1_pd(1.0 / P as f64)) };
-    // h4[t] = block(2, j - 4(t+1)), h8[t] = block(3, j - 4(t+1)); entries
-    // for positions before j0 hold -0 and are never used for an output.
-    let mut h4 = [nz; 8];
-    let mut h8 = [nz; 8];
+    // Entries for positions before j0 hold -0 and are never used for an
+    // output.
+    let mut h = History {
+        h4: [nz; 8],
+        h8: [nz; 8],
+    };
     let mut j = 3 + (first - 3) % 4;
-    while j + 4 <= n {
-        // SAFETY: 3 <= j and j + 4 <= n, so the loads read x[j - 3 .. j + 4]
-        // in bounds; register-only arithmetic otherwise.
-        let (s4, s8, top) = unsafe {
-            let a = _mm256_add_pd(
-                _mm256_loadu_pd(xp.add(j - 3)),
-                _mm256_loadu_pd(xp.add(j - 2)),
-            );
-            let c = _mm256_add_pd(_mm256_loadu_pd(xp.add(j - 1)), _mm256_loadu_pd(xp.add(j)));
-            let s4 = _mm256_add_pd(a, c);
-            let s8 = _mm256_add_pd(h4[0], s4);
-            let top = if l == 4 { _mm256_add_pd(h8[1], s8) } else { s8 };
-            (s4, s8, top)
-        };
-        if j >= first {
-            // SAFETY: j >= P - 1; every history used is off / 4 <= 6 < 8
-            // steps back; the x loads read x[j - off - 1 .. j - off + 4] with
-            // j - off - 1 >= j + 1 - P >= 0 and j - off + 4 <= j + 4 <= n; the
-            // store writes out[j .. j + 4], in bounds and 32-byte aligned
-            // (j ≡ first mod 4).
-            unsafe {
-                let mut acc = top;
-                let mut off = 1usize << l;
-                if l == 4 && P & 8 != 0 {
-                    acc = _mm256_add_pd(acc, h8[off / 4 - 1]);
-                    off += 8;
-                }
-                if P & 4 != 0 {
-                    acc = _mm256_add_pd(acc, h4[off / 4 - 1]);
-                    off += 4;
-                }
-                if P & 2 != 0 {
-                    let t = _mm256_add_pd(
-                        _mm256_loadu_pd(xp.add(j - off - 1)),
-                        _mm256_loadu_pd(xp.add(j - off)),
-                    );
-                    acc = _mm256_add_pd(acc, t);
-                    off += 2;
-                }
-                if P & 1 != 0 {
-                    acc = _mm256_add_pd(acc, _mm256_loadu_pd(xp.add(j - off)));
-                }
-                if MEAN {
-                    acc = _mm256_mul_pd(acc, vinv);
-                }
-                _mm256_store_pd(op.add(j), acc);
-            }
-        }
-        h4 = [s4, h4[0], h4[1], h4[2], h4[3], h4[4], h4[5], h4[6]];
-        h8 = [s8, h8[0], h8[1], h8[2], h8[3], h8[4], h8[5], h8[6]];
+    // Warm-up: j < first <= n - 4.
+    while j < first {
+        // SAFETY: 3 <= j, j + 4 <= first + 4 <= n; no store.
+        unsafe { doubling_step::<MEAN, FIN, P, false>(xp, op, j, &mut h, vinv) };
         j += 4;
     }
-    scalar::doubling_some::<MEAN>(x, P, out, j, n);
+    // From here on j >= first >= P - 1 and j ≡ first (mod 4).
+    while j + 16 <= n {
+        // SAFETY: j >= P - 1 >= 3, j + 16 <= n, out + j aligned (j ≡ first
+        // mod 4), and so for j + 4, j + 8, j + 12.
+        unsafe {
+            doubling_step::<MEAN, FIN, P, true>(xp, op, j, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true>(xp, op, j + 4, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true>(xp, op, j + 8, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true>(xp, op, j + 12, &mut h, vinv);
+        }
+        j += 16;
+    }
+    while j + 4 <= n {
+        // SAFETY: as above, for one step.
+        unsafe { doubling_step::<MEAN, FIN, P, true>(xp, op, j, &mut h, vinv) };
+        j += 4;
+    }
+    scalar::doubling_some::<MEAN, FIN>(x, P, out, j, n);
 }
 
 /// `[-0, v0, -0, v2] + v`, then `+ [-0, -0, t1, t1]`: canonical prefix4.
@@ -250,7 +323,7 @@ pub(crate) unsafe fn suffix4(v: __m256d, nz: __m256d) -> __m256d {
 /// all bits set in the lanes `j < (p - 1) % 4` (the valid lanes of the
 /// suffix scan's last group).
 #[inline(always)]
-unsafe fn region<const MEAN: bool>(
+unsafe fn region<const MEAN: bool, const FIN: bool>(
     x: &[f64],
     p: usize,
     out: &mut [f64],
@@ -329,11 +402,8 @@ unsafe fn region<const MEAN: bool>(
                 if !first {
                     pre = _mm256_add_pd(base, pre);
                 }
-                let mut v = _mm256_add_pd(_mm256_loadu_pd(op.add(s + k)), pre);
-                if MEAN {
-                    v = _mm256_mul_pd(v, vinv);
-                }
-                _mm256_storeu_pd(op.add(s + k), v);
+                let v = _mm256_add_pd(_mm256_loadu_pd(op.add(s + k)), pre);
+                _mm256_storeu_pd(op.add(s + k), finish::<MEAN, FIN>(v, vinv));
                 carry = _mm256_add_pd(carry, _mm256_permute4x64_pd::<0xFF>(u));
             }
             k += 4;

@@ -155,16 +155,32 @@ pub const SUB: usize = 256;
 /// [`BackendUnavailable`](crate::Error::BackendUnavailable). See the
 /// [module docs](self) for the error bound and NaN behaviour.
 pub fn rolling_sum(backend: Backend, x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
-    run::<false>(backend, x, period, out)
+    run::<false, false>(backend, x, period, out)
 }
 
 /// Simple moving average over `period` values into `out`: the rolling
 /// sum times `1/period`. Same conventions and errors as [`rolling_sum`].
 pub fn rolling_mean(backend: Backend, x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
-    run::<true>(backend, x, period, out)
+    run::<true, false>(backend, x, period, out)
 }
 
-fn run<const MEAN: bool>(
+/// [`rolling_mean`] under the crate's NaN policy: every output that is
+/// not finite (its window holds a NaN or ±inf, or its sum overflows) is
+/// NaN, every finite output is bit-identical to [`rolling_mean`]'s. The
+/// test is fused into the kernel's store (`fma(v, 0, v)` on the vector
+/// paths), so it costs no second pass over `out`; this is what
+/// [`sma`](crate::sma) runs. Same conventions and errors as
+/// [`rolling_sum`].
+pub fn rolling_mean_strict(
+    backend: Backend,
+    x: &[f64],
+    period: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    run::<true, true>(backend, x, period, out)
+}
+
+fn run<const MEAN: bool, const FIN: bool>(
     backend: Backend,
     x: &[f64],
     period: usize,
@@ -178,14 +194,14 @@ fn run<const MEAN: bool>(
         return Ok(());
     }
     match backend {
-        Backend::Scalar => scalar::rolling::<MEAN>(x, period, out),
-        Backend::Portable => portable::rolling::<MEAN>(x, period, out),
+        Backend::Scalar => scalar::rolling::<MEAN, FIN>(x, period, out),
+        Backend::Portable => portable::rolling::<MEAN, FIN>(x, period, out),
         #[cfg(target_arch = "x86_64")]
         Backend::Avx2 => {
             let Some(token) = crate::dispatch::Avx2Fma::try_new() else {
                 return Err(crate::Error::BackendUnavailable { backend });
             };
-            avx2::rolling::<MEAN>(token, x, period, out);
+            avx2::rolling::<MEAN, FIN>(token, x, period, out);
         }
         #[cfg(not(target_arch = "x86_64"))]
         Backend::Avx2 => return Err(crate::Error::BackendUnavailable { backend }),

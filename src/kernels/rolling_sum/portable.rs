@@ -12,17 +12,17 @@ use super::scalar;
 use super::{DIRECT_MAX_PERIOD, DOUBLING_MAX_PERIOD};
 
 /// Rolling sum (or mean); same contract as [`scalar::rolling`].
-pub(crate) fn rolling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
+pub(crate) fn rolling<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     debug_assert!(p >= 1 && p <= x.len() && x.len() == out.len());
     if p > DOUBLING_MAX_PERIOD {
-        scalar::rolling::<MEAN>(x, p, out);
+        scalar::rolling::<MEAN, FIN>(x, p, out);
         return;
     }
     if p > DIRECT_MAX_PERIOD {
         macro_rules! by_period {
             ($($q:literal)*) => {
                 match p {
-                    $($q => doubling::<MEAN, $q>(x, out),)*
+                    $($q => doubling::<MEAN, FIN, $q>(x, out),)*
                     _ => unreachable!("doubling range is 9..=31"),
                 }
             };
@@ -42,17 +42,20 @@ pub(crate) fn rolling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
         if MEAN {
             acc *= inv;
         }
+        if FIN {
+            acc += acc * f64x4::ZERO;
+        }
         out[i..i + 4].copy_from_slice(&acc.to_array());
         i += 4;
     }
-    scalar::direct::<MEAN>(x, p, out, i);
+    scalar::direct::<MEAN, FIN>(x, p, out, i);
 }
 
 /// The doubling path (see `scalar::doubling` and the AVX2 twin): four
 /// positions per step, histories of `block(2, ·)` and `block(3, ·)` over
 /// the last 8 steps in (register) arrays. Requires
 /// `DIRECT_MAX_PERIOD < P <= min(DOUBLING_MAX_PERIOD, x.len())`.
-fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
+fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
     const { assert!(P > DIRECT_MAX_PERIOD && P <= DOUBLING_MAX_PERIOD && P < 32) };
     let l = scalar::level(P);
     let n = x.len();
@@ -92,13 +95,18 @@ fn doubling<const MEAN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
             if MEAN {
                 acc *= inv;
             }
+            if FIN {
+                // `v + v·0` is `v` for every finite `v` (a zero's sign
+                // included) and NaN for ±inf and NaN.
+                acc += acc * f64x4::ZERO;
+            }
             out[j..j + 4].copy_from_slice(&acc.to_array());
         }
         h4 = [s4, h4[0], h4[1], h4[2], h4[3], h4[4], h4[5], h4[6]];
         h8 = [s8, h8[0], h8[1], h8[2], h8[3], h8[4], h8[5], h8[6]];
         j += 4;
     }
-    scalar::doubling_some::<MEAN>(x, P, out, j.max(first), n);
+    scalar::doubling_some::<MEAN, FIN>(x, P, out, j.max(first), n);
 }
 
 #[inline(always)]

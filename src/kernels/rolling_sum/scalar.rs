@@ -47,27 +47,32 @@ pub(crate) fn suffix4(v: [f64; 4]) -> [f64; 4] {
 /// Requires `1 <= p <= x.len() == out.len()`. Writes every output from
 /// index `p - 1` on; `out[..p - 1]` is left with scratch values that the
 /// caller overwrites with NaN.
-pub(crate) fn rolling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
+pub(crate) fn rolling<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     debug_assert!(p >= 1 && p <= x.len() && x.len() == out.len());
     if p <= DIRECT_MAX_PERIOD {
-        direct::<MEAN>(x, p, out, p - 1);
+        direct::<MEAN, FIN>(x, p, out, p - 1);
         return;
     }
     if p <= DOUBLING_MAX_PERIOD {
-        doubling::<MEAN>(x, p, out);
+        doubling::<MEAN, FIN>(x, p, out);
         return;
     }
     let inv = 1.0 / p as f64;
     let mut s = 0;
     while s < x.len() {
-        region::<MEAN>(x, p, out, s, inv);
+        region::<MEAN, FIN>(x, p, out, s, inv);
         s += p;
     }
 }
 
 /// Outputs `from..` by summing each window left to right:
 /// `((x[i-p+1] + x[i-p+2]) + ...) + x[i]`, then `* (1/p)` for the mean.
-pub(crate) fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], from: usize) {
+pub(crate) fn direct<const MEAN: bool, const FIN: bool>(
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+    from: usize,
+) {
     let inv = 1.0 / p as f64;
     for i in from.max(p - 1)..x.len() {
         let w = &x[i + 1 - p..=i];
@@ -75,7 +80,7 @@ pub(crate) fn direct<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], fro
         for &v in &w[1..] {
             s += v;
         }
-        out[i] = if MEAN { s * inv } else { s };
+        out[i] = finish::<MEAN, FIN>(s, inv);
     }
 }
 
@@ -86,16 +91,33 @@ pub(crate) fn level(p: usize) -> usize {
     (usize::BITS - 1 - p.leading_zeros()) as usize
 }
 
-/// The canonical sum of the `2^b` values `x[j + 1 - 2^b ..= j]`: a
-/// balanced binary tree, `block(b, j) = block(b-1, j - 2^(b-1)) +
-/// block(b-1, j)`, with `block(0, j) = x[j]`.
+/// The canonical sum of the `2^b` values `x[j + 1 - 2^b ..= j]` (`b <=
+/// 4`): a balanced binary tree, `block(b, j) = block(b-1, j - 2^(b-1)) +
+/// block(b-1, j)`, with `block(0, j) = x[j]`, evaluated level by level
+/// (adjacent pairs, older + newer) without recursion.
 fn block(x: &[f64], b: usize, j: usize) -> f64 {
-    if b == 0 {
-        x[j]
-    } else {
-        let h = 1 << (b - 1);
-        block(x, b - 1, j - h) + block(x, b - 1, j)
+    let m = 1usize << b;
+    let mut t = [0.0f64; 16];
+    t[..m].copy_from_slice(&x[j + 1 - m..=j]);
+    let mut len = m;
+    while len > 1 {
+        len /= 2;
+        for k in 0..len {
+            t[k] = t[2 * k] + t[2 * k + 1];
+        }
     }
+    t[0]
+}
+
+/// The output `s` (a window sum, or its mean's numerator) in its final
+/// form: times `inv` for the mean, then, if `FIN`, NaN unless finite
+/// (the crate's NaN policy for windows holding ±inf; the vector paths use
+/// `fma(v, 0, v)`, which gives `v` for every finite `v`, the sign of a
+/// zero included, and NaN otherwise).
+#[inline(always)]
+pub(crate) fn finish<const MEAN: bool, const FIN: bool>(s: f64, inv: f64) -> f64 {
+    let v = if MEAN { s * inv } else { s };
+    if FIN && !v.is_finite() { f64::NAN } else { v }
 }
 
 /// The doubling path's output `i` (`DIRECT_MAX_PERIOD < p <=
@@ -104,7 +126,11 @@ fn block(x: &[f64], b: usize, j: usize) -> f64 {
 /// set bit of `p`, largest first; `acc` starts as the largest block and
 /// adds the others in that order. The vector paths use this for their
 /// few head and tail outputs.
-pub(crate) fn doubling_one<const MEAN: bool>(x: &[f64], p: usize, i: usize) -> f64 {
+pub(crate) fn doubling_one<const MEAN: bool, const FIN: bool>(
+    x: &[f64],
+    p: usize,
+    i: usize,
+) -> f64 {
     let l = level(p);
     let mut acc = block(x, l, i);
     let mut off = 1 << l;
@@ -114,11 +140,11 @@ pub(crate) fn doubling_one<const MEAN: bool>(x: &[f64], p: usize, i: usize) -> f
             off += 1 << b;
         }
     }
-    if MEAN { acc * (1.0 / p as f64) } else { acc }
+    finish::<MEAN, FIN>(acc, 1.0 / p as f64)
 }
 
 /// [`doubling_one`] for the outputs `from..to`.
-pub(crate) fn doubling_some<const MEAN: bool>(
+pub(crate) fn doubling_some<const MEAN: bool, const FIN: bool>(
     x: &[f64],
     p: usize,
     out: &mut [f64],
@@ -126,7 +152,7 @@ pub(crate) fn doubling_some<const MEAN: bool>(
     to: usize,
 ) {
     for (i, o) in out[from..to].iter_mut().enumerate() {
-        *o = doubling_one::<MEAN>(x, p, from + i);
+        *o = doubling_one::<MEAN, FIN>(x, p, from + i);
     }
 }
 
@@ -139,7 +165,7 @@ const RING: usize = 32;
 /// position `j >= 3`, `block(2, j)` is summed from `x`, and `block(b, j)`
 /// for `b = 3 ..= level(p)` is `block(b-1, j - 2^(b-1)) + block(b-1, j)`,
 /// the first term taken from a ring of earlier positions.
-pub(crate) fn doubling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
+pub(crate) fn doubling<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
     debug_assert!(p > DIRECT_MAX_PERIOD && p <= DOUBLING_MAX_PERIOD && p <= x.len());
     let l = level(p);
     let inv = 1.0 / p as f64;
@@ -170,7 +196,7 @@ pub(crate) fn doubling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
             if p & 1 != 0 {
                 acc += x[j - off];
             }
-            out[j] = if MEAN { acc * inv } else { acc };
+            out[j] = finish::<MEAN, FIN>(acc, inv);
         }
     }
 }
@@ -181,7 +207,13 @@ pub(crate) fn doubling<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64]) {
 /// in the previous chunk; empty for region 0 and for `t = p - 1`) and
 /// `Pre(t)` the sum of `x[s ..= s + t]`, both in the canonical order.
 /// Region 0 only produces `out[p - 1]` meaningfully.
-pub(crate) fn region<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], s: usize, inv: f64) {
+pub(crate) fn region<const MEAN: bool, const FIN: bool>(
+    x: &[f64],
+    p: usize,
+    out: &mut [f64],
+    s: usize,
+    inv: f64,
+) {
     let n = x.len();
     let m = p.min(n - s);
     // Suffix scan of y'[t] = x[s - p + 1 + t] (t < p - 1), y'[p - 1] = -0.
@@ -231,7 +263,7 @@ pub(crate) fn region<const MEAN: bool>(x: &[f64], p: usize, out: &mut [f64], s: 
                 let local = carry + uj;
                 let pre = if first { local } else { base + local };
                 let v = out[s + k + j] + pre;
-                out[s + k + j] = if MEAN { v * inv } else { v };
+                out[s + k + j] = finish::<MEAN, FIN>(v, inv);
             }
             carry += u[3];
             k += 4;
