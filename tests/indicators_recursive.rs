@@ -728,6 +728,9 @@ proptest! {
         all_backends_vs_naive_rsi(&x, p.max(2));
         let (h, l) = hlc_from(&x, p as u64);
         all_backends_vs_naive_atr(&h, &l, &x, p);
+        // MACD's unrolled AVX2 recurrence over many 4-bar steps.
+        all_backends_vs_naive_macd(&x, 12, 26, 9);
+        all_backends_vs_naive_macd(&x, 2 + p % 40, 2 + p % 200, 1 + p % 50);
     }
 }
 

@@ -562,8 +562,8 @@ unsafe fn rsi_lanes<const G: usize>(xs: &[&[f64]], period: usize, outs: &mut [&m
 }
 
 /// MACD after the signal seed (see `scalar::macd_tail`): the fast, slow
-/// and signal scans fused in one pass (three independent one-FMA-per-16-bar
-/// chains).
+/// and signal EMAs in one pass, each as a stride-4 recurrence on whole
+/// vectors (see [`macd_tail_impl`]).
 pub(crate) fn macd_tail(
     _t: Avx2Fma,
     k: [f64; 3],
@@ -573,12 +573,57 @@ pub(crate) fn macd_tail(
     s: &mut [f64],
     h: &mut [f64],
 ) {
-    // SAFETY: the token proves AVX2 and FMA; accesses are bounds-checked.
+    assert!(m.len() == x.len() && s.len() == x.len() && h.len() == x.len());
+    // SAFETY: the token proves AVX2 and FMA; the four slices were just
+    // checked to have one length.
     unsafe { macd_tail_impl(k, x, y, m, s, h) }
 }
 
+/// One serial MACD step from `(ef, es, eg)`: the same operations as a
+/// lane of the vector loop's scalar head and tail.
+#[inline(always)]
+fn macd_step(k: [f64; 3], a: [f64; 3], e: &mut [f64; 3], x: f64) -> (f64, f64) {
+    e[0] = a[0].mul_add(e[0], k[0] * x);
+    e[1] = a[1].mul_add(e[1], k[1] * x);
+    let v = e[0] - e[1];
+    e[2] = a[2].mul_add(e[2], k[2] * v);
+    (v, e[2])
+}
+
+/// `x0 + a·(x1 + a·(x2 + a·x3))` by Horner's rule.
+///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
+/// The CPU must support FMA.
+#[inline(always)]
+unsafe fn horner(a: __m256d, x3: __m256d, x2: __m256d, x1: __m256d, x0: __m256d) -> __m256d {
+    // SAFETY: register-only intrinsics; FMA is present per the contract.
+    unsafe { _mm256_fmadd_pd(a, _mm256_fmadd_pd(a, _mm256_fmadd_pd(a, x3, x2), x1), x0) }
+}
+
+/// Lane 3 of `v`.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[inline(always)]
+unsafe fn lane3(v: __m256d) -> f64 {
+    // SAFETY: register-only intrinsics; AVX2 is present per the contract.
+    unsafe { _mm256_cvtsd_f64(bcast3(v)) }
+}
+
+/// The three EMAs with no in-register scan: unrolled four times,
+/// `y_i = a⁴·y_{i−4} + k·(x_i + a·x_{i−1} + a²·x_{i−2} + a³·x_{i−3})`, so a
+/// vector of bars `i..i+4` follows from the vector of bars `i−4..i` with
+/// one FMA, and the bracket (a 4-tap filter, Horner's rule) comes from
+/// unaligned loads of `x` at `i−3..=i`. The signal line filters the MACD
+/// line the same way; its shifted copies come from the previous MACD
+/// vector with one cross-lane and two in-lane shuffles. Per 4 bars that is
+/// 15 multiplies/FMAs, 2 subtractions and 3 shuffles (the 16-bar block
+/// scan needs the same multiplies plus 36 shuffles, which bound it), and
+/// the loop-carried chains are one FMA per 4 bars each. The first four
+/// bars (which give the first vectors) and the last `< 4` run serially.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `m`, `s` and `h` have `x`'s length.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn macd_tail_impl(
     k: [f64; 3],
@@ -590,57 +635,74 @@ unsafe fn macd_tail_impl(
 ) {
     let n = x.len();
     let a = [1.0 - k[0], 1.0 - k[1], 1.0 - k[2]];
-    // SAFETY: register-only intrinsics and bounds-checked `ld`/`st`; AVX2 and
-    // FMA are enabled on this function.
-    unsafe {
-        let (cf, cs, cg) = (scan_consts(a[0]), scan_consts(a[1]), scan_consts(a[2]));
-        let (kf, ks, kg) = (
-            _mm256_set1_pd(k[0]),
-            _mm256_set1_pd(k[1]),
-            _mm256_set1_pd(k[2]),
-        );
-        let mut yf = _mm256_set1_pd(y[0]);
-        let mut ys = _mm256_set1_pd(y[1]);
-        let mut yg = _mm256_set1_pd(y[2]);
-        let mut i = 0;
-        while i + 16 <= n {
-            let mut bf = [_mm256_setzero_pd(); 4];
-            let mut bs = bf;
-            for v in 0..4 {
-                let xv = ld(x, i + 4 * v);
-                bf[v] = _mm256_mul_pd(kf, xv);
-                bs[v] = _mm256_mul_pd(ks, xv);
+    let mut e = y;
+    let head = n.min(4);
+    let (mut hf, mut hs, mut hg, mut hm) = ([0.0; 4], [0.0; 4], [0.0; 4], [0.0; 4]);
+    for i in 0..head {
+        let (v, g) = macd_step(k, a, &mut e, x[i]);
+        (hf[i], hs[i], hg[i], hm[i]) = (e[0], e[1], g, v);
+        m[i] = v;
+        s[i] = g;
+        h[i] = v - g;
+    }
+    let mut i = head;
+    if n >= 8 {
+        let (xp, mp, sp, hp) = (x.as_ptr(), m.as_mut_ptr(), s.as_mut_ptr(), h.as_mut_ptr());
+        // SAFETY: register-only intrinsics, plus loads and stores at
+        // `i − 3 ..= i + 3` with `4 <= i` and `i + 4 <= n` (the loop
+        // condition), inside `x`, `m`, `s` and `h` (all of length `n`);
+        // AVX2 and FMA are enabled on this function.
+        unsafe {
+            let [a4f, a4s, a4g] = a.map(|v| (v * v) * (v * v));
+            let (af, as_, ag) = (
+                _mm256_set1_pd(a[0]),
+                _mm256_set1_pd(a[1]),
+                _mm256_set1_pd(a[2]),
+            );
+            let (af4, as4, ag4) = (
+                _mm256_set1_pd(a4f),
+                _mm256_set1_pd(a4s),
+                _mm256_set1_pd(a4g),
+            );
+            let (kf, ks, kg) = (
+                _mm256_set1_pd(k[0]),
+                _mm256_set1_pd(k[1]),
+                _mm256_set1_pd(k[2]),
+            );
+            let mut fv = _mm256_loadu_pd(hf.as_ptr());
+            let mut sv = _mm256_loadu_pd(hs.as_ptr());
+            let mut gv = _mm256_loadu_pd(hg.as_ptr());
+            let mut mprev = _mm256_loadu_pd(hm.as_ptr());
+            while i + 4 <= n {
+                let x0 = _mm256_loadu_pd(xp.add(i));
+                let x1 = _mm256_loadu_pd(xp.add(i - 1));
+                let x2 = _mm256_loadu_pd(xp.add(i - 2));
+                let x3 = _mm256_loadu_pd(xp.add(i - 3));
+                let cf = horner(af, x3, x2, x1, x0);
+                let cs = horner(as_, x3, x2, x1, x0);
+                fv = _mm256_fmadd_pd(af4, fv, _mm256_mul_pd(kf, cf));
+                sv = _mm256_fmadd_pd(as4, sv, _mm256_mul_pd(ks, cs));
+                let mv = _mm256_sub_pd(fv, sv);
+                // The MACD line shifted by 2, 1 and 3 bars.
+                let m2 = _mm256_permute2f128_pd::<0x21>(mprev, mv);
+                let m1 = _mm256_shuffle_pd::<0b0101>(m2, mv);
+                let m3 = _mm256_shuffle_pd::<0b0101>(mprev, m2);
+                let cg = horner(ag, m3, m2, m1, mv);
+                gv = _mm256_fmadd_pd(ag4, gv, _mm256_mul_pd(kg, cg));
+                _mm256_storeu_pd(mp.add(i), mv);
+                _mm256_storeu_pd(sp.add(i), gv);
+                _mm256_storeu_pd(hp.add(i), _mm256_sub_pd(mv, gv));
+                mprev = mv;
+                i += 4;
             }
-            let f = block16(&cf, bf, &mut yf);
-            let sl = block16(&cs, bs, &mut ys);
-            let mut mv = bf;
-            let mut bg = bf;
-            for v in 0..4 {
-                mv[v] = _mm256_sub_pd(f[v], sl[v]);
-                bg[v] = _mm256_mul_pd(kg, mv[v]);
-            }
-            let g = block16(&cg, bg, &mut yg);
-            for v in 0..4 {
-                st(m, i + 4 * v, mv[v]);
-                st(s, i + 4 * v, g[v]);
-                st(h, i + 4 * v, _mm256_sub_pd(mv[v], g[v]));
-            }
-            i += 16;
+            e = [lane3(fv), lane3(sv), lane3(gv)];
         }
-        let (mut ef, mut es, mut eg) = (
-            _mm256_cvtsd_f64(yf),
-            _mm256_cvtsd_f64(ys),
-            _mm256_cvtsd_f64(yg),
-        );
-        while i < n {
-            ef = a[0].mul_add(ef, k[0] * x[i]);
-            es = a[1].mul_add(es, k[1] * x[i]);
-            let v = ef - es;
-            eg = a[2].mul_add(eg, k[2] * v);
-            m[i] = v;
-            s[i] = eg;
-            h[i] = v - eg;
-            i += 1;
-        }
+    }
+    while i < n {
+        let (v, g) = macd_step(k, a, &mut e, x[i]);
+        m[i] = v;
+        s[i] = g;
+        h[i] = v - g;
+        i += 1;
     }
 }
