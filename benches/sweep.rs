@@ -12,7 +12,8 @@
 //!   `cross_above_into` into reused masks), then `counts_A`, `masks_A`,
 //!   `counts_A_par`, `masks_A_par` for each algorithm `A` of
 //!   [`CrossAlgorithm`] (`pairloop`, `events`): counts only or masks,
-//!   serial or on rayon's threads.
+//!   serial or on rayon's threads; `masks_into_A[_par]`: masks through
+//!   [`cross_sweep_into`] into reused (warm) buffers.
 //! - `threshold_sweep`: RSI(14) of 1e5 bars `< t` for t in 10..=40 (31
 //!   thresholds), and crosses above each. Ids: `separate` (31
 //!   `compare_into` / `cross_above_into`), `sweep`.
@@ -26,8 +27,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ta_kernels::sweep::{
-    CrossAlgorithm, cross_sweep_counts_with, cross_sweep_with, ema_sweep, rsi_sweep, sma_sweep,
-    sma_sweep_blocks, sma_sweep_into, threshold_cross_sweep, threshold_sweep,
+    CrossAlgorithm, cross_sweep_counts_with, cross_sweep_into, cross_sweep_with, ema_sweep,
+    rsi_sweep, sma_sweep, sma_sweep_blocks, sma_sweep_into, threshold_cross_sweep, threshold_sweep,
 };
 use ta_kernels::{BitMask, CmpOp, compare_into, cross_above_into, ema, rsi, sma, sma_into};
 
@@ -142,6 +143,15 @@ fn bench_cross(c: &mut Criterion) {
             });
             g.bench_function(format!("masks_{name}{suffix}"), |b| {
                 b.iter(|| black_box(cross_sweep_with(&x, &fast, &slow, algo, par).unwrap()))
+            });
+            // Into warm buffers: no page faults of fresh mask memory.
+            let mut masks = vec![BitMask::zeros(N); pairs.len()];
+            let mut counts = vec![0u64; pairs.len()];
+            g.bench_function(format!("masks_into_{name}{suffix}"), |b| {
+                b.iter(|| {
+                    cross_sweep_into(&x, &fast, &slow, algo, par, &mut masks, &mut counts).unwrap();
+                    black_box((&masks, &counts));
+                })
             });
         }
     }

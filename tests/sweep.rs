@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use ta_kernels::kernels::cross::transition;
 use ta_kernels::sweep::{
     CrossAlgorithm, CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts,
-    cross_sweep_counts_par, cross_sweep_counts_with, cross_sweep_par, cross_sweep_with, sma_sweep,
-    sma_sweep_blocks, sma_sweep_into,
+    cross_sweep_counts_par, cross_sweep_counts_with, cross_sweep_into, cross_sweep_par,
+    cross_sweep_with, sma_sweep, sma_sweep_blocks, sma_sweep_into,
 };
 use ta_kernels::sweep::{
     ThresholdSweep, ema_sweep, rsi_sweep, threshold_cross_sweep, threshold_sweep,
@@ -346,9 +346,70 @@ fn same_every_algorithm(
                 algo,
                 par
             );
+            // Into dirty caller buffers: every word and count overwritten.
+            let mut masks = vec![BitMask::ones(x.len()); reference.len()];
+            let mut counts = vec![7u64; reference.len()];
+            with_backend(b, || {
+                cross_sweep_into(x, fast, slow, algo, par, &mut masks, &mut counts)
+            })
+            .unwrap()
+            .unwrap();
+            prop_assert_eq!(
+                masks.as_slice(),
+                reference.masks(),
+                "into {} {:?} {}",
+                b,
+                algo,
+                par
+            );
+            prop_assert_eq!(
+                counts.as_slice(),
+                reference.counts(),
+                "into {} {:?}",
+                b,
+                algo
+            );
         }
     }
     Ok(())
+}
+
+/// Every pair of fast 2..=100, slow up to 200 (the benchmark's 14,751
+/// pairs) on random walks (1% steps, prices around 1e-7 and 1e9 + 1e-3
+/// noise): the SMAs of all periods tangle every bar (hundreds of swaps,
+/// moves far beyond the 4-wide window of the AVX2 insertion step); every
+/// algorithm and backend gives the pair loop's masks, serial and in pools
+/// of 2 and 3 threads, and the masks match `cross_above` on the sweep's
+/// rows (the single calls up to near-ties).
+#[test]
+fn cross_sweep_events_all_pairs_random_walks() {
+    let n = if cfg!(debug_assertions) { 400 } else { 3_000 };
+    let fast: Vec<usize> = (2..=100).collect();
+    let slow: Vec<usize> = (3..=200).collect();
+    for (kind, seed) in [
+        (Kind::RandomWalk, 21),
+        (Kind::TinyPrices, 22),
+        (Kind::LargeOffset, 23),
+    ] {
+        let mut x = series(kind, n, seed);
+        if seed == 23 {
+            sprinkle_non_finite(&mut x, 700, seed);
+        }
+        let reference =
+            cross_sweep_with(&x, &fast, &slow, CrossAlgorithm::PairLoop, false).unwrap();
+        assert!(reference.counts().iter().sum::<u64>() > 10 * n as u64);
+        check_cross(&x, &fast, &slow, &reference).unwrap();
+        for threads in [2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for b in Backend::available() {
+                let ok = pool.install(|| same_every_algorithm(b, &x, &fast, &slow, &reference));
+                assert!(ok.is_ok(), "{kind:?} {b} {threads} threads: {ok:?}");
+            }
+        }
+    }
 }
 
 /// Small integers in runs (zeros, ones, twos) with NaN/±inf holes: the
@@ -528,6 +589,41 @@ fn cross_sweep_pairs_and_errors() {
         cross_sweep_par(&x, &[2], &[200_000]),
         Err(Error::InvalidPeriod {
             name: "slow_period",
+            ..
+        })
+    ));
+    // Caller buffers of the wrong shape.
+    let mut masks = vec![BitMask::zeros(x.len()); 2];
+    let mut counts = vec![0u64; 2];
+    let algo = CrossAlgorithm::Auto;
+    assert!(matches!(
+        cross_sweep_into(&x, &[2], &[3, 4, 5], algo, false, &mut masks, &mut counts),
+        Err(Error::LengthMismatch {
+            name: "masks",
+            expected: 3,
+            got: 2
+        })
+    ));
+    assert!(matches!(
+        cross_sweep_into(&x, &[2], &[3, 4], algo, false, &mut masks, &mut counts[..1]),
+        Err(Error::LengthMismatch {
+            name: "counts",
+            expected: 2,
+            got: 1
+        })
+    ));
+    masks[1] = BitMask::zeros(x.len() - 1);
+    assert!(matches!(
+        cross_sweep_into(&x, &[2], &[3, 4], algo, false, &mut masks, &mut counts),
+        Err(Error::LengthMismatch {
+            name: "masks[k]",
+            ..
+        })
+    ));
+    assert!(matches!(
+        cross_sweep_into(&x, &[0], &[3, 4], algo, false, &mut masks, &mut counts),
+        Err(Error::InvalidPeriod {
+            name: "fast_period",
             ..
         })
     ));

@@ -58,15 +58,29 @@ const STRIDE: usize = BLOCK + 8;
 /// No swept pair in this cell of [`Table::canon`].
 const NONE: u32 = u32::MAX;
 
+/// Sentinel entries before the sorted order (value `−∞`, below every
+/// SMA value, which is finite or NaN), so that the 4-wide windows of the
+/// AVX2 insertion step never read before the buffer.
+const PAD: usize = 4;
+
+/// The cell of the row pair `(f, s)`, `f < s`: `s·(s − 1)/2 + f`, a
+/// triangular index (one cell per unordered pair of rows).
+#[inline(always)]
+fn cell(f: usize, s: usize) -> usize {
+    s * (s - 1) / 2 + f
+}
+
 /// The rows and pairs of an event-driven sweep.
 pub(super) struct Table {
     /// Distinct periods, ascending; row `r` is `periods[r]`.
     pub(super) periods: Vec<usize>,
-    /// Cell `f_row * nr + s_row` → the first pair with those periods, or
+    /// Cell (see [`cell`]) → the first pair with those periods, or
     /// [`NONE`].
     canon: Vec<u32>,
     /// The cell of each pair.
     cells: Vec<usize>,
+    /// `(pair, cell)` of every canonical pair (the first of its cell).
+    firsts: Vec<(usize, usize)>,
 }
 
 impl Table {
@@ -78,15 +92,22 @@ impl Table {
         periods.dedup();
         let nr = periods.len();
         let row = |p: usize| periods.binary_search(&p).unwrap_or(0);
-        let mut canon = vec![NONE; nr * nr];
-        let cells: Vec<usize> = pairs.iter().map(|&(f, s)| row(f) * nr + row(s)).collect();
+        let mut canon = vec![NONE; cell(0, nr)];
+        let cells: Vec<usize> = pairs.iter().map(|&(f, s)| cell(row(f), row(s))).collect();
         for (k, &c) in cells.iter().enumerate().rev() {
             canon[c] = u32::try_from(k).unwrap_or(NONE);
         }
+        let firsts = cells
+            .iter()
+            .enumerate()
+            .filter(|&(k, &c)| canon[c] as usize == k)
+            .map(|(k, &c)| (k, c))
+            .collect();
         Table {
             periods,
             canon,
             cells,
+            firsts,
         }
     }
 
@@ -96,29 +117,31 @@ impl Table {
     }
 }
 
-/// One valid period in the sorted order.
-#[derive(Clone, Copy)]
-struct Entry {
-    v: f64,
-    row: u32,
-}
-
-/// `a` before `b` in the order of the module docs: by value, ties by row.
+/// `(av, ar)` before `(bv, br)` in the order of the module docs: by value,
+/// ties by row.
 #[inline(always)]
-fn below(a: Entry, b: Entry) -> bool {
-    a.v < b.v || (a.v == b.v && a.row < b.row)
+fn below(av: f64, ar: u32, bv: f64, br: u32) -> bool {
+    av < bv || (av == bv && ar < br)
 }
 
-/// The sorted order of the valid periods at the current bar, and the rows
-/// not in it (NaN at the current bar).
+/// The sorted order of the valid periods at the current bar (values and
+/// rows side by side, after [`PAD`] sentinels), and the rows not in it
+/// (NaN at the current bar).
 struct Order {
-    sorted: Vec<Entry>,
+    v: Vec<f64>,
+    r: Vec<u32>,
     out: Vec<u32>,
+    /// Candidate movers of the current step, one bit per position.
+    movers: Vec<u64>,
+    /// `tri[s] = cell(0, s)`.
+    tri: Vec<u32>,
+    /// Whether the AVX2 insertion step may run.
+    avx2: bool,
 }
 
 impl Order {
     /// The order of the bar at column `c` of `rows` (`nr` rows of `stride`).
-    fn new(rows: &[f64], stride: usize, nr: usize, c: usize) -> Order {
+    fn new(rows: &[f64], stride: usize, nr: usize, c: usize, avx2: bool) -> Order {
         let mut sorted = Vec::with_capacity(nr);
         let mut out = Vec::new();
         for r in 0..nr {
@@ -126,83 +149,307 @@ impl Order {
             if v.is_nan() {
                 out.push(r as u32);
             } else {
-                sorted.push(Entry { v, row: r as u32 });
+                sorted.push((v, r as u32));
             }
         }
         // Values are not NaN, so `partial_cmp` is total here (and treats
         // ±0 as equal, like `below`).
         sorted.sort_unstable_by(|a, b| {
-            a.v.partial_cmp(&b.v)
+            a.0.partial_cmp(&b.0)
                 .unwrap_or(core::cmp::Ordering::Equal)
-                .then(a.row.cmp(&b.row))
+                .then(a.1.cmp(&b.1))
         });
-        Order { sorted, out }
+        let mut v = vec![f64::NEG_INFINITY; PAD];
+        let mut r = vec![0u32; PAD];
+        v.extend(sorted.iter().map(|e| e.0));
+        r.extend(sorted.iter().map(|e| e.1));
+        Order {
+            v,
+            r,
+            out,
+            movers: vec![0; nr.div_ceil(64)],
+            tri: (0..nr).map(|s| cell(0, s.max(1)) as u32).collect(),
+            avx2,
+        }
     }
 
-    /// Moves to the bar at column `c`, writing `f_row * nr + s_row` to
-    /// `events` for every cross above (`f_row < s_row`) and returning
-    /// their number; `events` has room for `nr·(nr − 1)/2 + 1` (one more
-    /// than the swaps one bar can take).
+    /// Moves to the bar at column `c`, writing the cell of every cross
+    /// above (`f_row < s_row`, see [`cell`]) to `buf` and returning their
+    /// number; `buf` has room for `nr·(nr − 1)/2 + 4` (the swaps one bar
+    /// can take, plus the slack of one 4-wide store).
     #[inline(always)]
-    fn step(&mut self, rows: &[f64], stride: usize, c: usize, nr: usize, buf: &mut [u32]) -> usize {
-        let sorted = &mut self.sorted;
-        // New values; NaN leaves the order.
-        let mut len = 0;
-        for j in 0..sorted.len() {
-            let row = sorted[j].row;
-            let v = rows[row as usize * stride + c];
+    fn step(&mut self, rows: &[f64], stride: usize, c: usize, buf: &mut [u32]) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `self.avx2` is only set when AVX2 and POPCNT are
+            // available.
+            return unsafe { self.step_avx2(rows, stride, c, buf) };
+        }
+        self.step_with::<false>(rows, stride, c, buf)
+    }
+
+    /// [`Order::step`] compiled with AVX2, inserting with
+    /// [`Order::insert_avx2`].
+    ///
+    /// # Safety
+    ///
+    /// AVX2 and POPCNT must be available.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    unsafe fn step_avx2(
+        &mut self,
+        rows: &[f64],
+        stride: usize,
+        c: usize,
+        buf: &mut [u32],
+    ) -> usize {
+        self.step_with::<true>(rows, stride, c, buf)
+    }
+
+    /// [`Order::step`]; `AVX2` only where AVX2 is available.
+    #[inline(always)]
+    fn step_with<const AVX2: bool>(
+        &mut self,
+        rows: &[f64],
+        stride: usize,
+        c: usize,
+        buf: &mut [u32],
+    ) -> usize {
+        // New values, in the order of the previous bar; the candidate
+        // movers are those not above every value before them (the others
+        // stay in place under insertion sort).
+        let len = self.v.len() - PAD;
+        let mut nan = false;
+        let mut top = f64::NEG_INFINITY;
+        for (wi, j0) in (0..len).step_by(64).enumerate() {
+            let mut m = 0u64;
+            for j in j0..(j0 + 64).min(len) {
+                let v = rows[self.r[PAD + j] as usize * stride + c];
+                self.v[PAD + j] = v;
+                nan |= v.is_nan();
+                m |= u64::from(v <= top) << (j - j0);
+                top = if v > top { v } else { top };
+            }
+            self.movers[wi] = m;
+        }
+        if nan {
+            return self.step_nan(rows, stride, c, buf);
+        }
+        let mut ne = 0usize;
+        for wi in 0..len.div_ceil(64) {
+            let mut bits = self.movers[wi];
+            while bits != 0 {
+                let j = PAD + wi * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                #[cfg(target_arch = "x86_64")]
+                if AVX2 {
+                    // SAFETY: AVX2 is available (`step_with::<true>` is
+                    // only called from `step_avx2`); `PAD <= j < v.len()`;
+                    // `buf` has 4 slots of slack past the largest count
+                    // (`step`'s contract).
+                    ne = unsafe { self.insert_avx2(j, buf, ne) };
+                    continue;
+                }
+                ne = self.insert_scalar(j, buf, ne);
+            }
+        }
+        if !self.out.is_empty() {
+            self.rejoin(rows, stride, c);
+        }
+        ne
+    }
+
+    /// Inserts the entry at position `j` into the sorted prefix before it
+    /// (insertion sort's step), writing the crosses above to `buf[ne..]`;
+    /// returns the new count.
+    #[inline(always)]
+    fn insert_scalar(&mut self, j: usize, buf: &mut [u32], mut ne: usize) -> usize {
+        let (ev, er) = (self.v[j], self.r[j]);
+        let tri_e = self.tri[er as usize];
+        let mut k = j;
+        // The sentinels stop the loop (`−∞` is below every value).
+        while below(ev, er, self.v[k - 1], self.r[k - 1]) {
+            let g = self.r[k - 1];
+            // Every swap writes a cell; only crosses above advance the
+            // count (no branch).
+            buf[ne] = tri_e.wrapping_add(g);
+            ne += usize::from(g < er);
+            self.v[k] = self.v[k - 1];
+            self.r[k] = g;
+            k -= 1;
+        }
+        self.v[k] = ev;
+        self.r[k] = er;
+        ne
+    }
+
+    /// [`Order::insert_scalar`] with 4-wide comparisons: the places the
+    /// entry moves down are counted 4 at a time, and a move of at most 3
+    /// places is done without branches (blends of the 4 values and rows
+    /// before the entry, the crosses packed by a shuffle). A tie with a
+    /// value passed (rare outside flat runs) goes to the scalar step.
+    ///
+    /// # Safety
+    ///
+    /// AVX2 and POPCNT must be available; `PAD <= j < v.len()`; `buf` has
+    /// 4 slots from `ne` on past the crosses this step can write.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn insert_avx2(&mut self, j: usize, buf: &mut [u32], ne: usize) -> usize {
+        use core::arch::x86_64::*;
+        /// Lane `3 − d` set (the new place of the entry), by `d`.
+        const AT: [[i64; 4]; 4] = [[0, 0, 0, -1], [0, 0, -1, 0], [0, -1, 0, 0], [-1, 0, 0, 0]];
+        /// `pshufb` controls packing the 32-bit lanes set in the index to
+        /// the front.
+        const PACK: [[i8; 16]; 16] = {
+            let mut t = [[-1i8; 16]; 16];
+            let mut m = 0;
+            while m < 16 {
+                let mut o = 0;
+                let mut l = 0;
+                while l < 4 {
+                    if m >> l & 1 == 1 {
+                        let mut b = 0;
+                        while b < 4 {
+                            t[m][o * 4 + b] = (l * 4 + b) as i8;
+                            b += 1;
+                        }
+                        o += 1;
+                    }
+                    l += 1;
+                }
+                m += 1;
+            }
+            t
+        };
+        debug_assert!(j >= PAD && j < self.v.len() && ne + 4 <= buf.len());
+        // SAFETY: every load and store touches `v[k − 4 .. j + 1]`, `r[k −
+        // 4 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
+        // sentinels, which no value is below) and `buf[ne .. ne + 4]`, all
+        // in bounds (contract); AVX2 and POPCNT are available (contract).
+        unsafe {
+            let vp = self.v.as_mut_ptr();
+            let rp = self.r.as_mut_ptr();
+            let ev = *vp.add(j);
+            let er = *rp.add(j);
+            let e = _mm256_set1_pd(ev);
+            // Count the places, 4 at a time (the values before `j` are
+            // sorted, so those above the entry are a suffix).
+            let mut k = j;
+            let (w, above, ab) = loop {
+                let w = _mm256_loadu_pd(vp.add(k - 4));
+                let above = _mm256_cmp_pd::<_CMP_LT_OQ>(e, w);
+                let ab = _mm256_movemask_pd(above) as u32;
+                let eq = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(e, w));
+                if eq != 0 {
+                    return self.insert_scalar(j, buf, ne);
+                }
+                if ab != 0xF {
+                    break (w, above, ab);
+                }
+                k -= 4;
+            };
+            let erv = _mm_set1_epi32(er as i32);
+            let tri = *self.tri.get_unchecked(er as usize);
+            if k != j {
+                // A long move: shift the passed entries up one place.
+                let d = j - k + ab.count_ones() as usize;
+                let p = j - d;
+                let mut ne = ne;
+                for i in p..j {
+                    let g = *rp.add(i);
+                    *buf.as_mut_ptr().add(ne) = tri.wrapping_add(g);
+                    ne += usize::from(g < er);
+                }
+                core::ptr::copy(vp.add(p), vp.add(p + 1), d);
+                core::ptr::copy(rp.add(p), rp.add(p + 1), d);
+                *vp.add(p) = ev;
+                *rp.add(p) = er;
+                return ne;
+            }
+            // The entries above the new one are lanes `4 − d ..= 3` of the
+            // window, each moving up one place.
+            let d = ab.count_ones() as usize;
+            let at = _mm256_loadu_si256(AT[d].as_ptr().cast());
+            let x = _mm256_loadu_pd(vp.add(j - 3));
+            let nv = _mm256_blendv_pd(x, w, above);
+            let nv = _mm256_blendv_pd(nv, e, _mm256_castsi256_pd(at));
+            _mm256_storeu_pd(vp.add(j - 3), nv);
+            // The same moves for the rows (32-bit lanes).
+            let narrow = |m: __m256i| {
+                let m = _mm256_permutevar8x32_epi32(m, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
+                _mm256_castsi256_si128(m)
+            };
+            let wr = _mm_loadu_si128(rp.add(j - 4).cast());
+            let xr = _mm_loadu_si128(rp.add(j - 3).cast());
+            let nr = _mm_blendv_epi8(xr, wr, narrow(_mm256_castpd_si256(above)));
+            let nr = _mm_blendv_epi8(nr, erv, narrow(at));
+            _mm_storeu_si128(rp.add(j - 3).cast(), nr);
+            // Crosses above: the passed rows shorter than the entry's.
+            let lt = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(erv, wr))) as u32;
+            let m = (lt & ab) as usize;
+            let cells = _mm_add_epi32(_mm_set1_epi32(tri as i32), wr);
+            let packed = _mm_shuffle_epi8(cells, _mm_loadu_si128(PACK[m].as_ptr().cast()));
+            _mm_storeu_si128(buf.as_mut_ptr().add(ne).cast(), packed);
+            ne + m.count_ones() as usize
+        }
+    }
+
+    /// [`Order::step`] for a bar where some values are NaN (the new values
+    /// are already in `v`, in the previous bar's order): those rows leave
+    /// the order, the others are sorted, and rows valid again rejoin.
+    #[cold]
+    fn step_nan(&mut self, rows: &[f64], stride: usize, c: usize, buf: &mut [u32]) -> usize {
+        let mut len = PAD;
+        for j in PAD..self.v.len() {
+            let (v, r) = (self.v[j], self.r[j]);
             if v.is_nan() {
-                self.out.push(row);
+                self.out.push(r);
             } else {
-                sorted[len] = Entry { v, row };
+                self.v[len] = v;
+                self.r[len] = r;
                 len += 1;
             }
         }
-        sorted.truncate(len);
-        // Insertion sort: one swap per inverted pair. Every swap writes a
-        // cell; only crosses above advance the count (no branch).
-        let last = buf.len() - 1;
-        let mut ne = 0usize;
-        let nr32 = nr as u32;
-        for j in 1..len {
-            let e = sorted[j];
-            if !below(e, sorted[j - 1]) {
+        self.v.truncate(len);
+        self.r.truncate(len);
+        let mut ne = 0;
+        for j in PAD + 1..len {
+            ne = self.insert_scalar(j, buf, ne);
+        }
+        self.rejoin(rows, stride, c);
+        ne
+    }
+
+    /// Rows valid again at column `c` join the order, without events.
+    #[cold]
+    fn rejoin(&mut self, rows: &[f64], stride: usize, c: usize) {
+        let mut i = 0;
+        while i < self.out.len() {
+            let row = self.out[i];
+            let v = rows[row as usize * stride + c];
+            if v.is_nan() {
+                i += 1;
                 continue;
             }
-            let mut k = j;
-            while k > 0 && below(e, sorted[k - 1]) {
-                let g = sorted[k - 1];
-                buf[ne.min(last)] = g.row.wrapping_mul(nr32).wrapping_add(e.row);
-                ne += usize::from(g.row < e.row);
-                sorted[k] = g;
-                k -= 1;
-            }
-            sorted[k] = e;
+            self.out.swap_remove(i);
+            let at = PAD
+                + self.v[PAD..]
+                    .iter()
+                    .zip(&self.r[PAD..])
+                    .take_while(|&(&gv, &gr)| below(gv, gr, v, row))
+                    .count();
+            self.v.insert(at, v);
+            self.r.insert(at, row);
         }
-        // Rows valid again join without events.
-        if !self.out.is_empty() {
-            let mut i = 0;
-            while i < self.out.len() {
-                let row = self.out[i];
-                let v = rows[row as usize * stride + c];
-                if v.is_nan() {
-                    i += 1;
-                    continue;
-                }
-                self.out.swap_remove(i);
-                let e = Entry { v, row };
-                let at = sorted.partition_point(|&g| below(g, e));
-                sorted.insert(at, e);
-            }
-        }
-        ne
     }
 }
 
 /// The crosses of bars `c0..c1` (`c0` a multiple of 64, `c0 < c1 <=
-/// x.len()`): `counts[k]` is incremented for every cross of canonical pair
-/// `k` (pair order) and, if `MASKS`, its bit is set in `words[k]`, which
-/// holds the pair's mask words from word `c0 / 64` on.
+/// x.len()`): `counts[k]` is incremented by the crosses of every canonical
+/// pair `k` (pair order) and, if `MASKS`, every word of its mask from
+/// `c0 / 64` to the one holding bar `c1 − 1` is written to `words[k]`
+/// (which starts at word `c0 / 64`).
 pub(super) fn run_range<const MASKS: bool>(
     backend: Backend,
     x: &[f64],
@@ -221,21 +468,24 @@ pub(super) fn run_range<const MASKS: bool>(
     let plan = Plan::new(&table.periods);
     let mut stack = vec![0.0; plan.stack_len(BLOCK)];
     let mut rows = vec![0.0; nr * STRIDE];
-    let mut events = vec![0u32; nr * (nr - 1) / 2 + 1];
+    let ncells = cell(0, nr);
+    let mut events = vec![0u32; ncells + 4];
     let mut dy = Dyadic::new(xs, max_p, BLOCK);
     let mut order: Option<Order> = None;
-    let w0 = c0 / 64;
-    let canon = table.canon.as_slice();
-    // Masks: the current word of every pair, written out once per 64 bars
-    // (setting bits straight in the masks costs a TLB miss per cross).
-    let mut cur = vec![0u64; if MASKS { counts.len() } else { 0 }];
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = backend == Backend::Avx2
+        && crate::dispatch::Avx2Fma::is_available()
+        && std::is_x86_feature_detected!("popcnt");
+    #[cfg(not(target_arch = "x86_64"))]
+    let avx2 = false;
+    // Per cell: the crosses so far and (masks) the current word.
+    let mut cnt = vec![0u64; ncells];
+    let mut cur = vec![0u64; if MASKS { ncells } else { 0 }];
     let mut cur_w = 0usize;
+    let firsts = table.firsts.as_slice();
     let flush = |cur: &mut [u64], words: &mut [&mut [u64]], w: usize| {
-        for (k, c) in cur.iter_mut().enumerate() {
-            if *c != 0 {
-                words[k][w] = *c;
-                *c = 0;
-            }
+        for &(k, c) in firsts {
+            words[k][w] = core::mem::take(&mut cur[c]);
         }
     };
     drive_on(backend, &mut dy, BLOCK, |b0, b1, dy| {
@@ -250,28 +500,28 @@ pub(super) fn run_range<const MASKS: bool>(
         for t in g0.max(v0)..g1 {
             let c = t - g0;
             let Some(o) = order.as_mut() else {
-                order = Some(Order::new(&rows, STRIDE, nr, c));
+                order = Some(Order::new(&rows, STRIDE, nr, c, avx2));
                 continue;
             };
-            let (w, bit) = ((t >> 6) - w0, 1u64 << (t & 63));
+            let (w, bit) = ((t >> 6) - c0 / 64, 1u64 << (t & 63));
             if MASKS && w != cur_w {
                 flush(&mut cur, words, cur_w);
                 cur_w = w;
             }
-            let ne = o.step(&rows, STRIDE, c, nr, &mut events);
-            for &cell in &events[..ne] {
-                let k = canon[cell as usize];
-                if k != NONE {
-                    let k = k as usize;
-                    counts[k] += 1;
-                    if MASKS {
-                        cur[k] |= bit;
-                    }
+            let ne = o.step(&rows, STRIDE, c, &mut events);
+            for &e in &events[..ne] {
+                let e = e as usize;
+                cnt[e] += 1;
+                if MASKS {
+                    cur[e] |= bit;
                 }
             }
         }
     });
     if MASKS {
         flush(&mut cur, words, cur_w);
+    }
+    for &(k, c) in firsts {
+        counts[k] += cnt[c];
     }
 }

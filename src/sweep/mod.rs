@@ -80,7 +80,7 @@ mod words;
 
 pub use cross::{
     CrossAlgorithm, CrossSweep, cross_pairs, cross_sweep, cross_sweep_counts,
-    cross_sweep_counts_with, cross_sweep_with,
+    cross_sweep_counts_with, cross_sweep_into, cross_sweep_with,
 };
 #[cfg(feature = "rayon")]
 pub use cross::{cross_sweep_counts_par, cross_sweep_par};
