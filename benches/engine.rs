@@ -4,7 +4,7 @@
 //!   outside the timing, so both time fresh outputs served from the
 //!   buffers just freed, plus the computation);
 //! - `engine_miss_overhead`: misses and plain calls interleaved pair by
-//!   pair at 100, 1e4 and 1e5 bars; prints the median paired difference
+//!   pair at 100, 1e3, 1e4 and 1e5 bars; prints the median paired difference
 //!   (the engine's cost per miss; at 100 bars, its fixed cost) and ratio;
 //! - `engine_trigger_set_10`: a trigger set through the engine cold and
 //!   warm against `Plan::evaluate_in`/`Plan::evaluate`;
@@ -153,7 +153,7 @@ fn median(v: &mut [f64]) -> f64 {
 /// is negligible, so the difference there is the fixed cost of a miss.
 fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_miss_overhead");
-    for n in [100usize, 10_000, 100_000] {
+    for n in [100usize, 1_000, 10_000, 100_000] {
         let cols = bars_data(n);
         let close = &cols[3];
         let engine = Engine::new(256 << 20);

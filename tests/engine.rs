@@ -530,3 +530,117 @@ fn many_threads_share_one_engine() {
     assert!(s.hits > 0 && s.misses > 0, "{s:?}");
     assert!(queries.into_inner() > 50);
 }
+
+/// Every indicator kind read from columns (the miss path that calls the
+/// indicator function into reused buffers, without a plan) equals the
+/// plan's value bit for bit — cold, after `clear` (so its buffers are
+/// reused, stale contents and all, by other indicators of another
+/// length), and with NaN holes, ±inf and tiny prices — and a held
+/// `Output` survives `clear` untouched.
+#[test]
+fn column_indicators_reuse_buffers_and_equal_the_plan() {
+    let exprs = [
+        "sma(20)",
+        "ema(high, 10)",
+        "wma(low, 7)",
+        "rsi(14)",
+        "max(open, 5)",
+        "min(volume, 9)",
+        "var(12)",
+        "stddev(close, 20, 1.5)",
+        "macd(12, 26, 9).signal",
+        "macd(3, 5, 2).hist",
+        "bbands(20, 2, 2).lower",
+        "bbands(close, 5, 1.5, 3).upper",
+        "stoch(14, 3, 3).d",
+        "stoch(5, 3, 2).k",
+        "atr(14)",
+        "trange()",
+    ];
+    // Parameters out of range (trees built by hand): the same errors.
+    use ta_kernels::trigger::{Indicator, MacdField};
+    let close = Series::Column(Column::Close);
+    let bad = [
+        Indicator::Sma {
+            input: close.clone(),
+            period: 0,
+        },
+        Indicator::Macd {
+            input: close.clone(),
+            fast: 0,
+            slow: 3,
+            signal: 2,
+            field: MacdField::Hist,
+        },
+        Indicator::Atr { period: 0 },
+    ];
+    let exprs: Vec<Series> = exprs
+        .into_iter()
+        .map(parse)
+        .chain(bad.map(|i| Series::Indicator(Box::new(i))))
+        .collect();
+    let mut cases = Vec::new();
+    for (len, nan_every) in [(700, 0), (1000, 37), (1300, 5), (30, 0)] {
+        let mut cols = ohlcv(len, len as u64, nan_every);
+        if len == 1300 {
+            cols[3][100] = f64::INFINITY;
+            cols[1][400] = f64::NEG_INFINITY;
+            cols.iter_mut().flatten().for_each(|v| *v *= 1e-7);
+        }
+        cases.push(cols);
+    }
+    let engine = Engine::new(64 << 20);
+    let ids: Vec<_> = cases
+        .iter()
+        .map(|c| engine.insert_series("x", owned(c)).unwrap())
+        .collect();
+    let mut held = Vec::new();
+    for round in 0..3 {
+        for (cols, &id) in cases.iter().zip(&ids) {
+            for expr in &exprs {
+                let text = expr.to_string();
+                let plan = Plan::with_series(&TriggerSet::new(), &[("e".into(), expr.clone())]);
+                match plan.evaluate(&bars(cols)) {
+                    Ok(want) => {
+                        let got = engine.indicator(id, expr).unwrap();
+                        let want = want.series().next().unwrap().1;
+                        assert_eq!(bits(&got), bits(want), "{text}, round {round}");
+                        if round == 0 && text == "macd(12, 26, 9).signal" {
+                            held.push((got, want.to_vec()));
+                        }
+                    }
+                    Err(e) => assert_eq!(
+                        engine.indicator(id, expr).unwrap_err(),
+                        EngineError::Compute(e),
+                        "{text}"
+                    ),
+                }
+            }
+        }
+        let s = engine.stats();
+        assert_eq!(s.hits + s.misses, s.lookups);
+        assert!(s.idle_bytes <= s.capacity / 8, "{s:?}");
+        engine.clear();
+        let s = engine.stats();
+        assert!(s.idle_bytes > 0 && s.idle_bytes <= s.capacity / 8, "{s:?}");
+    }
+    for (out, want) in &held {
+        assert_eq!(bits(out), bits(want));
+    }
+    engine.release_idle();
+    assert_eq!(engine.stats().idle_bytes, 0);
+
+    // The idle bound holds when evictions are what frees buffers.
+    let small = Engine::with_shards(40_000, 1);
+    let id = small.insert_series("x", owned(&cases[0])).unwrap();
+    for p in 2..60 {
+        let got = small.indicator(id, &parse(&format!("ema({p})"))).unwrap();
+        assert_eq!(bits(&got), bits(&ta_kernels::ema(&cases[0][3], p).unwrap()));
+        let s = small.stats();
+        assert!(
+            s.bytes <= s.capacity && s.idle_bytes <= s.capacity / 8,
+            "{s:?}"
+        );
+    }
+    assert!(small.stats().evictions > 0);
+}

@@ -11,6 +11,8 @@ use crate::Backend;
 use crate::error::Result;
 use crate::trigger::{IndicatorKey, IndicatorOutputs, IndicatorSource};
 
+use super::direct::Pool;
+
 /// What one cached computation is: the indicator over which bars on which
 /// backend (backends are not bit-identical, so a value computed on one is
 /// never served to an evaluation running on another).
@@ -57,17 +59,19 @@ pub(crate) struct Counters {
     pub(crate) uncached: AtomicU64,
 }
 
-/// Counts evictions. The engine never hands the cache an entry it would
-/// refuse (see `Engine::max_entry_bytes`), so every `on_evict` is an entry
-/// pushed out to make room.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct CountEvictions(pub(crate) Arc<Counters>);
+/// Counts evictions and hands the evicted buffers to the engine's
+/// [`Pool`]. The engine never hands the cache an entry it would refuse
+/// (see `Engine::max_entry_bytes`), so every `on_evict` is an entry pushed
+/// out to make room.
+#[derive(Clone, Debug)]
+pub(crate) struct CountEvictions(pub(crate) Arc<Counters>, pub(crate) Arc<Pool>);
 
 impl Lifecycle<Key, IndicatorOutputs> for CountEvictions {
     type RequestState = ();
 
-    fn on_evict(&self, _: &mut (), _: Key, _: IndicatorOutputs) {
+    fn on_evict(&self, _: &mut (), _: Key, outputs: IndicatorOutputs) {
         self.0.evictions.fetch_add(1, Relaxed);
+        self.1.recycle(outputs);
     }
 }
 
@@ -97,23 +101,20 @@ impl CacheSource<'_> {
             indicator,
         }
     }
-}
 
-impl IndicatorSource for CacheSource<'_> {
     /// One lookup: a hit if the table has the value or another thread
     /// finishes computing it while we wait (quick_cache's placeholder: only
     /// one thread computes a missing key, the others block until it is
     /// inserted); a miss if this call computes it. A value larger than
     /// `max_entry_bytes` is returned but not kept; a failed computation
     /// keeps nothing, and a waiting thread then computes (and fails) itself.
-    fn indicator(
+    pub(crate) fn lookup(
         &self,
-        key: &IndicatorKey,
-        compute: &mut dyn FnMut() -> Result<IndicatorOutputs>,
+        key: &Key,
+        compute: impl FnOnce() -> Result<IndicatorOutputs>,
     ) -> Result<IndicatorOutputs> {
         self.counters.lookups.fetch_add(1, Relaxed);
-        let key = self.key(key.clone());
-        match self.table.get_value_or_guard(&key, None) {
+        match self.table.get_value_or_guard(key, None) {
             GuardResult::Value(v) => {
                 self.counters.hits.fetch_add(1, Relaxed);
                 Ok(v)
@@ -121,7 +122,7 @@ impl IndicatorSource for CacheSource<'_> {
             GuardResult::Guard(guard) => {
                 self.counters.misses.fetch_add(1, Relaxed);
                 let v = compute()?;
-                if entry_bytes(&key, &v) <= self.max_entry_bytes {
+                if entry_bytes(key, &v) <= self.max_entry_bytes {
                     // Err only if the entry was replaced meanwhile (clear()).
                     let _ = guard.insert(v.clone());
                 } else {
@@ -135,5 +136,16 @@ impl IndicatorSource for CacheSource<'_> {
                 compute()
             }
         }
+    }
+}
+
+impl IndicatorSource for CacheSource<'_> {
+    /// [`CacheSource::lookup`] of `key` over this source's bars and backend.
+    fn indicator(
+        &self,
+        key: &IndicatorKey,
+        compute: &mut dyn FnMut() -> Result<IndicatorOutputs>,
+    ) -> Result<IndicatorOutputs> {
+        self.lookup(&self.key(key.clone()), compute)
     }
 }

@@ -48,6 +48,13 @@
 //! [`EngineStats::uncached`]). Series themselves are held outside that
 //! bound, until [`Engine::remove_series`].
 //!
+//! The buffers of entries the cache drops (evicted, or by
+//! [`Engine::clear`]) that no [`Output`] still shares are kept, up to
+//! `capacity / 8` bytes more ([`EngineStats::idle_bytes`]), and the next
+//! misses of [`Engine::indicator`] write into them: a fresh buffer costs
+//! a zeroing pass, and for long series a page fault per 4 KiB, as much as
+//! a fast indicator itself. [`Engine::release_idle`] frees them.
+//!
 //! # Concurrency
 //! `Engine` is `Send + Sync`; share it by reference or `Arc`. When several
 //! threads ask for the same missing entry, one computes it while the
@@ -57,6 +64,7 @@
 //! so there is no deadlock. Different entries compute in parallel.
 
 mod cache;
+mod direct;
 mod error;
 mod series;
 
@@ -74,6 +82,11 @@ use crate::trigger::{
     Evaluation, IndicatorKey, IndicatorOutputs, Plan, Scratch, Series, TriggerSet,
 };
 use cache::{Bytes, CacheSource, CountEvictions, Counters, Table};
+use direct::Pool;
+
+/// The idle buffers kept for reuse hold at most `capacity / IDLE_FRACTION`
+/// bytes.
+const IDLE_FRACTION: u64 = 8;
 
 /// The smallest shard [`Engine::new`] makes: entries up to 90 % of this are
 /// always cacheable (a MACD over 600,000 bars).
@@ -101,6 +114,8 @@ pub struct Engine {
     table: Table,
     counters: Arc<Counters>,
     max_entry_bytes: u64,
+    /// Buffers of dropped entries, for the next misses to write into.
+    pool: Arc<Pool>,
 }
 
 impl core::fmt::Debug for Engine {
@@ -134,6 +149,9 @@ pub struct EngineStats {
     /// Bytes held now: each entry's output buffers (by capacity), its key
     /// and about 100 bytes of bookkeeping. Never more than `capacity`.
     pub bytes: u64,
+    /// Bytes of idle buffers kept from dropped entries for the next misses
+    /// to write into (at most `capacity / 8`, besides `bytes`).
+    pub idle_bytes: u64,
     /// The byte bound (the requested capacity rounded down to a multiple
     /// of the shard count).
     pub capacity: u64,
@@ -195,6 +213,7 @@ impl Engine {
         let weight = capacity_bytes / shards as u64 * shards as u64;
         let items = ((capacity_bytes / 65_536) as usize).clamp(32 * shards, 1 << 20);
         let counters = Arc::new(Counters::default());
+        let pool = Arc::new(Pool::new(capacity_bytes / IDLE_FRACTION));
         let options = quick_cache::OptionsBuilder::new()
             .shards(shards)
             .estimated_items_capacity(items)
@@ -205,7 +224,7 @@ impl Engine {
                 o,
                 Bytes,
                 quick_cache::DefaultHashBuilder::default(),
-                CountEvictions(counters.clone()),
+                CountEvictions(counters.clone(), pool.clone()),
             ),
             // Only a missing setting fails, and all are set.
             Err(_) => unreachable!("every option is set"),
@@ -217,6 +236,7 @@ impl Engine {
             table,
             counters,
             max_entry_bytes,
+            pool,
         }
     }
 
@@ -312,8 +332,17 @@ impl Engine {
         };
         let (key, index) = IndicatorKey::of(expr).ok_or_else(not_indicator)?;
         let source = self.source(&stored);
-        // The hot path: one hash and one shard read lock.
-        if let Some(all) = self.table.get(&source.key(key)) {
+        let key = source.key(key);
+        // An indicator of columns (the usual case): one lookup (a hash and
+        // a shard read lock when it hits), and on a miss its function,
+        // without a plan.
+        if let Series::Indicator(ind) = expr
+            && let Some(compute) = direct::plan_free(ind, &stored.data)
+        {
+            let all = source.lookup(&key, || compute(&self.pool))?;
+            return Ok(Output { all, index });
+        }
+        if let Some(all) = self.table.get(&key) {
             self.counters.lookups.fetch_add(1, Relaxed);
             self.counters.hits.fetch_add(1, Relaxed);
             return Ok(Output { all, index });
@@ -364,13 +393,24 @@ impl Engine {
             uncached: c.uncached.load(Relaxed),
             entries: self.table.len(),
             bytes: self.table.weight(),
+            idle_bytes: self.pool.bytes(),
             capacity: self.table.capacity(),
             max_entry_bytes: self.max_entry_bytes,
         }
     }
 
-    /// Drops every cache entry (series stay; counters keep counting).
+    /// Drops every cache entry (series stay; counters keep counting). Their
+    /// buffers (those no [`Output`] still shares) are kept for reuse within
+    /// the idle bound (see [`EngineStats::idle_bytes`]).
     pub fn clear(&self) {
-        self.table.clear();
+        for (_, outputs) in self.table.drain() {
+            self.pool.recycle(outputs);
+        }
+    }
+
+    /// Frees the idle buffers kept for reuse (see
+    /// [`EngineStats::idle_bytes`]).
+    pub fn release_idle(&self) {
+        self.pool.clear();
     }
 }
