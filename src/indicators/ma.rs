@@ -5,18 +5,6 @@ use crate::Backend;
 use crate::error::{Result, check_len};
 use crate::kernels::{rolling_sum, wma as wma_kernel};
 
-/// Replaces every non-finite output by NaN (windows holding ±inf, which a
-/// sum turns into ±inf or NaN, are NaN under the crate's NaN policy).
-///
-/// A branch-free select, so the pass vectorizes (the branchy form cost as
-/// much as the SMA kernel itself at n = 1e4).
-#[inline]
-pub(super) fn nan_non_finite(out: &mut [f64]) {
-    for v in out.iter_mut() {
-        *v = if v.is_finite() { *v } else { f64::NAN };
-    }
-}
-
 /// Bars before SMA's first output: `period - 1`.
 pub fn sma_lookback(period: usize) -> Result<usize> {
     check_ta_period("period", period, 1)?;
