@@ -111,8 +111,9 @@ unsafe fn direct<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, out: &m
 }
 
 /// The output vector `acc` in its final form: times `vinv` for the mean,
-/// then, if `FIN`, `fma(v, 0, v)`: `v` for every finite `v` (the sign of
-/// a zero included), NaN for ±inf and NaN (the scalar `finish`).
+/// then, if `FIN`, `v` for every finite `v` (the sign of a zero
+/// included) and the canonical NaN for ±inf and NaN: the scalar
+/// `finish`, bit for bit.
 ///
 /// # Safety
 ///
@@ -126,7 +127,13 @@ unsafe fn finish<const MEAN: bool, const FIN: bool>(acc: __m256d, vinv: __m256d)
             v = _mm256_mul_pd(v, vinv);
         }
         if FIN {
-            v = _mm256_fmadd_pd(v, _mm256_setzero_pd(), v);
+            // `v·0` is ±0 for every finite `v` and NaN otherwise; the
+            // blend writes the canonical NaN (not the sign-varying NaN
+            // that ∞ − ∞ or a propagated payload would give), so the
+            // bits do not depend on which path produced an output.
+            let zero = _mm256_setzero_pd();
+            let finite = _mm256_cmp_pd::<_CMP_EQ_OQ>(_mm256_mul_pd(v, zero), zero);
+            v = _mm256_blendv_pd(_mm256_set1_pd(f64::NAN), v, finite);
         }
         v
     }

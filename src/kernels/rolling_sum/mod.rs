@@ -167,7 +167,7 @@ pub fn rolling_mean(backend: Backend, x: &[f64], period: usize, out: &mut [f64])
 /// [`rolling_mean`] under the crate's NaN policy: every output that is
 /// not finite (its window holds a NaN or ±inf, or its sum overflows) is
 /// NaN, every finite output is bit-identical to [`rolling_mean`]'s. The
-/// test is fused into the kernel's store (`fma(v, 0, v)` on the vector
+/// test is fused into the kernel's store (a compare and a blend on the vector
 /// paths), so it costs no second pass over `out`; this is what
 /// [`sma`](crate::sma) runs. Same conventions and errors as
 /// [`rolling_sum`].

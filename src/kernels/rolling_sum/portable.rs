@@ -43,7 +43,7 @@ pub(crate) fn rolling<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, ou
             acc *= inv;
         }
         if FIN {
-            acc += acc * f64x4::ZERO;
+            acc = canonical_finite(acc);
         }
         out[i..i + 4].copy_from_slice(&acc.to_array());
         i += 4;
@@ -96,9 +96,7 @@ fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64], out: &
                 acc *= inv;
             }
             if FIN {
-                // `v + v·0` is `v` for every finite `v` (a zero's sign
-                // included) and NaN for ±inf and NaN.
-                acc += acc * f64x4::ZERO;
+                acc = canonical_finite(acc);
             }
             out[j..j + 4].copy_from_slice(&acc.to_array());
         }
@@ -112,4 +110,14 @@ fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64], out: &
 #[inline(always)]
 fn load(s: &[f64]) -> f64x4 {
     f64x4::new([s[0], s[1], s[2], s[3]])
+}
+
+/// `v` where finite (a zero's sign included), the canonical NaN where
+/// ±inf or NaN: the scalar `finish`, bit for bit (`v·0` is ±0 exactly for
+/// finite `v`).
+#[inline(always)]
+fn canonical_finite(v: f64x4) -> f64x4 {
+    (v * f64x4::ZERO)
+        .simd_eq(f64x4::ZERO)
+        .bitselect(v, f64x4::splat(f64::NAN))
 }

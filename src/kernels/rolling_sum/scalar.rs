@@ -111,9 +111,8 @@ fn block(x: &[f64], b: usize, j: usize) -> f64 {
 
 /// The output `s` (a window sum, or its mean's numerator) in its final
 /// form: times `inv` for the mean, then, if `FIN`, NaN unless finite
-/// (the crate's NaN policy for windows holding ±inf; the vector paths use
-/// `fma(v, 0, v)`, which gives `v` for every finite `v`, the sign of a
-/// zero included, and NaN otherwise).
+/// (the crate's NaN policy for windows holding ±inf; the vector paths
+/// blend in the same canonical NaN, so every path gives the same bits).
 #[inline(always)]
 pub(crate) fn finish<const MEAN: bool, const FIN: bool>(s: f64, inv: f64) -> f64 {
     let v = if MEAN { s * inv } else { s };
