@@ -105,6 +105,36 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// The bands from σ equal the bands from the variance whose σ it is.
+    #[test]
+    fn bands_from_sigma_match_bands_from_var(
+        rows in prop::collection::vec(
+            (prop_oneof![4 => -1e9f64..1e9, 1 => Just(f64::NAN), 1 => Just(f64::INFINITY)], variance()),
+            0..70,
+        ),
+        up in -3.0f64..3.0,
+        dn in -3.0f64..3.0,
+    ) {
+        for be in Backend::available() {
+            let mut m: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            let mut u: Vec<f64> = rows.iter().map(|r| r.1).collect();
+            let mut l = vec![0.0; rows.len()];
+            bands::bands_from_mean_var(be, &mut m, &mut u, &mut l, up, dn).unwrap();
+            let mut ms: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            let mut s: Vec<f64> = rows.iter().map(|r| r.1).collect();
+            bands::stddev_from_var(be, &mut s, 1.0).unwrap();
+            let mut ls = vec![0.0; rows.len()];
+            bands::bands_from_mean_sigma(be, &mut ms, &mut s, &mut ls, up, dn).unwrap();
+            prop_assert!(same_bits(&ms, &m), "{be} middle");
+            prop_assert!(same_bits(&s, &u), "{be} upper");
+            prop_assert!(same_bits(&ls, &l), "{be} lower");
+        }
+    }
+}
+
 fn price() -> impl Strategy<Value = f64> {
     prop_oneof![
         6 => 1e-7f64..1e9,

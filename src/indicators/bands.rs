@@ -5,10 +5,19 @@
 //! `period`), from the one-pass rolling mean/variance kernel
 //! ([`crate::kernels::rolling_var`]), which never returns a negative
 //! variance (TA-Lib 0.8.1's floor) and gives exactly 0 on a flat window.
+//!
+//! Each indicator makes one pass over memory: the series is processed in
+//! tiles of about 2048 bars (aligned to the kernels' chunks of `period`
+//! values, so the results are bit-identical to untiled runs). The
+//! variance kernel applies VAR's non-finite → NaN step and STDDEV's `√`
+//! itself, before each store (in registers on the AVX2 path, where the
+//! square roots overlap the scans' arithmetic); BBANDS then forms the
+//! bands from σ and the mean while the tile is in cache.
 
 use super::common::{check_outs, check_ta_period};
 use crate::Backend;
 use crate::error::{Error, Result};
+use crate::kernels::rolling_var::Finish;
 use crate::kernels::{bands, rolling_sum, rolling_var};
 
 /// The three Bollinger bands, each of the input's length.
@@ -89,14 +98,16 @@ pub fn bbands_into(
             ("lower", lower.len()),
         ],
     )?;
-    // Per tile: the variance into `upper`, the mean into `middle`, then
-    // the bands in place, while the tile is in cache.
+    // Per tile: σ into `upper` (the variance kernel with the square root
+    // fused), the mean into `middle`, then the bands in place, while the
+    // tile is in cache.
     let backend = Backend::active();
     tiled(x.len(), period, [upper, middle], |h0, a, b, [u, m]| {
         let xs = &x[h0..b];
-        rolling_var::rolling_var(backend, xs, period, 0, &mut u[h0..b])?;
+        let sigma = Finish::Sigma(1.0);
+        rolling_var::rolling_var_finished(backend, xs, period, 0, &mut u[h0..b], sigma)?;
         rolling_sum::rolling_mean(backend, xs, period, &mut m[h0..b])?;
-        bands::bands_from_mean_var(
+        bands::bands_from_mean_sigma(
             backend,
             &mut m[a..b],
             &mut u[a..b],
@@ -249,9 +260,9 @@ pub fn stddev_into(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Res
     check_nbdev("nbdev", nbdev)?;
     check_outs(x.len(), &[("out", out.len())])?;
     let backend = Backend::active();
-    tiled(x.len(), period, [out], |h0, a, b, [o]| {
-        rolling_var::rolling_var(backend, &x[h0..b], period, 0, &mut o[h0..b])?;
-        bands::stddev_from_var(backend, &mut o[a..b], nbdev)
+    tiled(x.len(), period, [out], |h0, _, b, [o]| {
+        let fin = Finish::Sigma(nbdev);
+        rolling_var::rolling_var_finished(backend, &x[h0..b], period, 0, &mut o[h0..b], fin)
     })
 }
 
@@ -276,8 +287,8 @@ pub fn var_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     check_ta_period("period", period, 1)?;
     check_outs(x.len(), &[("out", out.len())])?;
     let backend = Backend::active();
-    tiled(x.len(), period, [out], |h0, a, b, [o]| {
-        rolling_var::rolling_var(backend, &x[h0..b], period, 0, &mut o[h0..b])?;
-        bands::finite_or_nan(backend, &mut o[a..b])
+    tiled(x.len(), period, [out], |h0, _, b, [o]| {
+        let fin = Finish::FiniteOrNan;
+        rolling_var::rolling_var_finished(backend, &x[h0..b], period, 0, &mut o[h0..b], fin)
     })
 }

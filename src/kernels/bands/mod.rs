@@ -14,10 +14,10 @@
 //! that bar (the crate's NaN policy).
 
 mod portable;
-mod scalar;
+pub(crate) mod scalar;
 
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+pub(crate) mod avx2;
 
 use crate::Backend;
 use crate::error::{Error, Result, check_len};
@@ -71,6 +71,52 @@ pub fn bands_from_mean_var(
         Backend::Avx2 => avx2_bands(middle, upper, lower, up, dn)?,
     }
     Ok(())
+}
+
+/// [`bands_from_mean_var`] from the standard deviation instead of the
+/// variance: `sigma` holds `σ = `[`stddev_from_var`]`(var, 1.0)` (NaN for a
+/// non-finite variance), and the bands are formed in place,
+/// `upper = middle + up·σ`, `lower = middle − dn·σ`, NaN everywhere the
+/// mean or `σ` is not finite. Bit-identical to [`bands_from_mean_var`]
+/// given the variance (the same operations, with the square root done
+/// earlier, e.g. fused into the variance kernel).
+/// Errors: `sigma` or `lower` not of `middle`'s length
+/// ([`Error::LengthMismatch`]).
+pub fn bands_from_mean_sigma(
+    backend: Backend,
+    middle: &mut [f64],
+    sigma: &mut [f64],
+    lower: &mut [f64],
+    up: f64,
+    dn: f64,
+) -> Result<()> {
+    backend.check()?;
+    check_len("sigma", middle.len(), sigma.len())?;
+    check_len("lower", middle.len(), lower.len())?;
+    match backend {
+        Backend::Scalar => scalar::bands_sigma(middle, sigma, lower, up, dn),
+        Backend::Portable => portable::bands_sigma(middle, sigma, lower, up, dn),
+        Backend::Avx2 => avx2_bands_sigma(middle, sigma, lower, up, dn)?,
+    }
+    Ok(())
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx2_bands_sigma(m: &mut [f64], u: &mut [f64], l: &mut [f64], up: f64, dn: f64) -> Result<()> {
+    let token = crate::dispatch::Avx2Fma::try_new().ok_or_else(unavailable)?;
+    avx2::bands_sigma(token, m, u, l, up, dn);
+    Ok(())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx2_bands_sigma(
+    _m: &mut [f64],
+    _u: &mut [f64],
+    _l: &mut [f64],
+    _up: f64,
+    _dn: f64,
+) -> Result<()> {
+    Err(unavailable())
 }
 
 fn unavailable() -> Error {

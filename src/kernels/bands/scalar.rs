@@ -51,3 +51,30 @@ pub(crate) fn bands(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], up
         (*m, *u, *l) = bands_one(*m, *u, up, dn);
     }
 }
+
+/// One bar of the bands from `σ` (see `bands_from_mean_sigma`): the same
+/// value as [`bands_one`] with `sd = stddev_one(var, 1.0)`.
+#[inline(always)]
+pub(crate) fn bands_sigma_one(m: f64, sd: f64, up: f64, dn: f64) -> (f64, f64, f64) {
+    if m.is_finite() && sd.is_finite() {
+        (m, m + up * sd, m - dn * sd)
+    } else {
+        (f64::NAN, f64::NAN, f64::NAN)
+    }
+}
+
+pub(crate) fn bands_sigma(
+    middle: &mut [f64],
+    sigma: &mut [f64],
+    lower: &mut [f64],
+    up: f64,
+    dn: f64,
+) {
+    for ((m, u), l) in middle
+        .iter_mut()
+        .zip(sigma.iter_mut())
+        .zip(lower.iter_mut())
+    {
+        (*m, *u, *l) = bands_sigma_one(*m, *u, up, dn);
+    }
+}

@@ -37,28 +37,100 @@
 use core::arch::x86_64::*;
 
 use super::scalar;
-use super::{GROUPED_MAX, SEQUENTIAL_MAX};
+use super::{Finish, GROUPED_MAX, SEQUENTIAL_MAX};
 use crate::dispatch::Avx2Fma;
+use crate::kernels::bands;
 
 /// Rolling variance with AVX2; same contract as [`scalar::rolling`].
-pub(crate) fn rolling(_token: Avx2Fma, x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
+pub(crate) fn rolling(token: Avx2Fma, x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
+    rolling_finished(token, x, p, ddof, out, Finish::Raw);
+}
+
+/// [`rolling`], each output finished by `fin` (see [`Finish`]). On the
+/// vertical path (`p <=` [`SEQUENTIAL_MAX`]) the finishing operations run
+/// in registers before the store (so the square root of STDDEV overlaps
+/// the scans' arithmetic); elsewhere they follow the kernel as a pass
+/// over `out`. Either way they are exactly the operations of
+/// [`crate::kernels::bands`], so the bits are the same.
+pub(crate) fn rolling_finished(
+    token: Avx2Fma,
+    x: &[f64],
+    p: usize,
+    ddof: usize,
+    out: &mut [f64],
+    fin: Finish,
+) {
     assert!(p >= 1 && p <= x.len() && x.len() == out.len() && ddof < p);
-    if p > GROUPED_MAX {
-        scalar::rolling(x, p, ddof, out);
-        return;
-    }
     if p <= SEQUENTIAL_MAX {
         // SAFETY: the token proves AVX2 and FMA are available; the lengths
         // and `p <= SEQUENTIAL_MAX` were checked just above, which is all
         // `rolling_vertical` requires.
-        unsafe { rolling_vertical(x, p, ddof, out) }
+        unsafe {
+            match fin {
+                Finish::Raw => rolling_vertical::<FIN_RAW>(x, p, ddof, out, 1.0),
+                Finish::FiniteOrNan => rolling_vertical::<FIN_FINITE>(x, p, ddof, out, 1.0),
+                Finish::Sigma(k) => rolling_vertical::<FIN_SIGMA>(x, p, ddof, out, k),
+            }
+        }
         return;
     }
-    // SAFETY: the token proves AVX2 and FMA are available; the lengths and
-    // `p <= GROUPED_MAX` were checked just above, which is all
-    // `rolling_avx2` requires.
-    unsafe { rolling_avx2(x, p, ddof, out) }
+    if p > GROUPED_MAX {
+        scalar::rolling(x, p, ddof, out);
+    } else {
+        // SAFETY: the token proves AVX2 and FMA are available; the lengths
+        // and `p <= GROUPED_MAX` were checked just above, which is all
+        // `rolling_avx2` requires.
+        unsafe { rolling_avx2(x, p, ddof, out) }
+    }
+    match fin {
+        Finish::Raw => {}
+        Finish::FiniteOrNan => bands::avx2::finite_or_nan(token, out),
+        Finish::Sigma(k) => bands::avx2::stddev(token, out, k),
+    }
 }
+
+/// The finishing step of one vertical-layout vector, `F` one of
+/// [`FIN_RAW`], [`FIN_FINITE`], [`FIN_SIGMA`] (with `k` the multiplier):
+/// the operations of `kernels::bands`' AVX2 `finite_or_nan` and `stddev`.
+#[inline(always)]
+fn finish_vec<const F: u8>(v: __m256d, k: __m256d) -> __m256d {
+    // SAFETY: register-only intrinsics; only inlined into functions that
+    // enable AVX2.
+    unsafe {
+        let nan = _mm256_set1_pd(f64::NAN);
+        let finite = _mm256_cmp_pd::<_CMP_LT_OQ>(
+            _mm256_andnot_pd(_mm256_set1_pd(-0.0), v),
+            _mm256_set1_pd(f64::INFINITY),
+        );
+        match F {
+            FIN_RAW => v,
+            FIN_FINITE => _mm256_blendv_pd(nan, v, finite),
+            _ => {
+                let positive = _mm256_cmp_pd::<_CMP_GT_OQ>(v, _mm256_setzero_pd());
+                let sd = _mm256_mul_pd(_mm256_sqrt_pd(_mm256_and_pd(positive, v)), k);
+                _mm256_blendv_pd(nan, sd, finite)
+            }
+        }
+    }
+}
+
+/// The scalar finishing step of [`finish_vec`] over `out` (the regions
+/// the vertical layout leaves to the scalar code).
+#[inline(always)]
+fn finish_slice<const F: u8>(out: &mut [f64], k: f64) {
+    match F {
+        FIN_RAW => {}
+        FIN_FINITE => bands::scalar::finite_or_nan(out),
+        _ => bands::scalar::stddev(out, k),
+    }
+}
+
+/// [`Finish::Raw`] as a const parameter.
+const FIN_RAW: u8 = 0;
+/// [`Finish::FiniteOrNan`] as a const parameter.
+const FIN_FINITE: u8 = 1;
+/// [`Finish::Sigma`] as a const parameter.
+const FIN_SIGMA: u8 = 2;
 
 /// # Safety
 ///
@@ -226,6 +298,8 @@ unsafe fn region(
 struct VConsts {
     vinvp: __m256d,
     vinvd: __m256d,
+    /// The multiplier of [`FIN_SIGMA`].
+    k: __m256d,
 }
 
 /// Regions per vertical group: `4·G` with `G` = this many vectors.
@@ -239,13 +313,14 @@ type Scratch = [[__m256d; G_MAX]; SEQUENTIAL_MAX];
 /// The CPU must support AVX2 and FMA; `1 <= p <= min(x.len(),
 /// SEQUENTIAL_MAX)`, `x.len() == out.len()`, `ddof < p`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rolling_vertical(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
+unsafe fn rolling_vertical<const F: u8>(x: &[f64], p: usize, ddof: usize, out: &mut [f64], k: f64) {
     let n = x.len();
     let invp = 1.0 / p as f64;
     let invd = 1.0 / (p - ddof) as f64;
     let c = VConsts {
         vinvp: _mm256_set1_pd(invp),
         vinvd: _mm256_set1_pd(invd),
+        k: _mm256_set1_pd(k),
     };
     let (mut b1, mut b2) = ([0.0; SEQUENTIAL_MAX], [0.0; SEQUENTIAL_MAX]);
     let z = _mm256_setzero_pd();
@@ -253,21 +328,23 @@ unsafe fn rolling_vertical(x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
         ([[z; G_MAX]; SEQUENTIAL_MAX], [[z; G_MAX]; SEQUENTIAL_MAX]);
     // Region 0 has no chunk before it; the scalar code handles it.
     scalar::region_seq(x, p, out, 0, invp, invd, &mut b1, &mut b2);
+    finish_slice::<F>(&mut out[..p.min(n)], k);
     let w = p.div_ceil(4) * 4;
     let mut s = p;
     // Eight regions at a time: two independent chains per running sum.
     while s + 7 * p + w <= n {
         // SAFETY: s >= p and s + 7p + 4·⌈p/4⌉ <= n; AVX2 is enabled here.
-        unsafe { group::<2>(x, p, out, s, &c, &mut v1, &mut v2) };
+        unsafe { group::<2, F>(x, p, out, s, &c, &mut v1, &mut v2) };
         s += 8 * p;
     }
     if s + 3 * p + w <= n {
         // SAFETY: s >= p and s + 3p + 4·⌈p/4⌉ <= n; AVX2 is enabled here.
-        unsafe { group::<1>(x, p, out, s, &c, &mut v1, &mut v2) };
+        unsafe { group::<1, F>(x, p, out, s, &c, &mut v1, &mut v2) };
         s += 4 * p;
     }
     while s < n {
         scalar::region_seq(x, p, out, s, invp, invd, &mut b1, &mut b2);
+        finish_slice::<F>(&mut out[s..(s + p).min(n)], k);
         s += p;
     }
 }
@@ -378,7 +455,7 @@ fn suffix_step(v: __m256d, r: __m256d, c1: &mut __m256d, c2: &mut __m256d) {
 /// One step of the prefix running sums, finished with the suffix sums
 /// `a1`, `a2` (see [`scalar::region_seq`] and [`scalar::finish_seq`]).
 #[inline(always)]
-fn prefix_step(
+fn prefix_step<const F: u8>(
     v: __m256d,
     r: __m256d,
     c1: &mut __m256d,
@@ -398,7 +475,8 @@ fn prefix_step(
         let w = _mm256_sub_pd(s2, _mm256_mul_pd(_mm256_mul_pd(s1, c.vinvp), s1));
         // max(0, w) keeps a NaN w (the second operand is returned when the
         // compare is false); w is never -0 (see scalar::finish_seq).
-        _mm256_mul_pd(_mm256_max_pd(_mm256_setzero_pd(), w), c.vinvd)
+        let v = _mm256_mul_pd(_mm256_max_pd(_mm256_setzero_pd(), w), c.vinvd);
+        finish_vec::<F>(v, c.k)
     }
 }
 
@@ -417,7 +495,7 @@ fn prefix_step(
 /// SEQUENTIAL_MAX`, `1 <= G <= G_MAX`, `s >= p`,
 /// `s + (4G - 1)·p + 4·⌈p/4⌉ <= x.len()`.
 #[inline(always)]
-unsafe fn group<const G: usize>(
+unsafe fn group<const G: usize, const F: u8>(
     x: &[f64],
     p: usize,
     out: &mut [f64],
@@ -514,7 +592,7 @@ unsafe fn group<const G: usize>(
         for j in 0..4 {
             let (a1, a2) = (v1[t0 + j], v2[t0 + j]);
             for g in 0..G {
-                r[g][j] = prefix_step(v[g][j], rv[g], &mut c1[g], &mut c2[g], a1[g], a2[g], c);
+                r[g][j] = prefix_step::<F>(v[g][j], rv[g], &mut c1[g], &mut c2[g], a1[g], a2[g], c);
             }
         }
         for g in 0..G {
@@ -537,7 +615,7 @@ unsafe fn group<const G: usize>(
         for j in 0..jn {
             let (a1, a2) = (v1[t0 + j], v2[t0 + j]);
             for g in 0..G {
-                r[g][j] = prefix_step(v[g][j], rv[g], &mut c1[g], &mut c2[g], a1[g], a2[g], c);
+                r[g][j] = prefix_step::<F>(v[g][j], rv[g], &mut c1[g], &mut c2[g], a1[g], a2[g], c);
             }
         }
         // SAFETY: register-only intrinsics; AVX2 is available.

@@ -165,6 +165,63 @@ pub fn rolling_var(
     Ok(())
 }
 
+/// What a variance kernel does to each output before it is stored: the
+/// finishing step of an indicator, fused into the kernel so the output is
+/// written once (see [`rolling_var_finished`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Finish {
+    /// The variance as is.
+    Raw,
+    /// NaN for a non-finite variance
+    /// ([`finite_or_nan`](crate::kernels::bands::finite_or_nan)).
+    FiniteOrNan,
+    /// `k·σ`, NaN for a non-finite variance
+    /// ([`stddev_from_var`](crate::kernels::bands::stddev_from_var)).
+    Sigma(f64),
+}
+
+/// [`rolling_var`] followed by the finishing step `fin`, bit for bit (the
+/// step is elementwise and uses the operations of
+/// [`crate::kernels::bands`] on every backend), but in one pass: the AVX2
+/// backend applies it in registers before each store for periods up to
+/// [`SEQUENTIAL_MAX`], the other paths right after the kernel.
+/// Errors: as [`rolling_var`].
+pub(crate) fn rolling_var_finished(
+    backend: Backend,
+    x: &[f64],
+    period: usize,
+    ddof: usize,
+    out: &mut [f64],
+    fin: Finish,
+) -> Result<()> {
+    check_args(backend, period, ddof)?;
+    check_len("out", x.len(), out.len())?;
+    let p = period;
+    if p > x.len() {
+        out.fill(f64::NAN);
+        return Ok(());
+    }
+    match backend {
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx2 => {
+            let Some(token) = crate::dispatch::Avx2Fma::try_new() else {
+                return Err(crate::Error::BackendUnavailable { backend });
+            };
+            avx2::rolling_finished(token, x, p, ddof, out, fin);
+        }
+        _ => {
+            rolling_var(backend, x, p, ddof, out)?;
+            match fin {
+                Finish::Raw => {}
+                Finish::FiniteOrNan => crate::kernels::bands::finite_or_nan(backend, out)?,
+                Finish::Sigma(k) => crate::kernels::bands::stddev_from_var(backend, out, k)?,
+            }
+        }
+    }
+    out[..p - 1].fill(f64::NAN);
+    Ok(())
+}
+
 /// Rolling standard deviation (`√` of [`rolling_var`]) into `out`.
 ///
 /// Same conventions and errors as [`rolling_var`]; the square root halves
