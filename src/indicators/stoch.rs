@@ -4,7 +4,7 @@ use super::common::{check_hlc, check_outs, check_ta_period};
 use crate::Backend;
 use crate::error::Result;
 use crate::kernels;
-use crate::kernels::minmax::rolling_extreme_finite;
+use crate::kernels::minmax::{first_non_finite_on, rolling_extreme_finite};
 use crate::kernels::rolling_sum::rolling_mean;
 
 /// Slow %K and %D lines, each of the input's length.
@@ -83,7 +83,7 @@ pub fn stoch_into(
     // (valid from r2). Each SMA sees only finite values of one run.
     let mut i = 0;
     while i < n {
-        let b = usable_end(high, low, close, i);
+        let b = usable_end(backend, high, low, close, i);
         let a = i;
         let r2 = a + (fastk - 1) + (slowk - 1) + (slowd - 1);
         if r2 < b {
@@ -91,11 +91,15 @@ pub fn stoch_into(
             // The run is all finite: no second scan inside the kernel.
             rolling_extreme_finite::<false>(backend, &high[a..b], fastk, &mut k[a..b])?;
             rolling_extreme_finite::<true>(backend, &low[a..b], fastk, &mut d[a..b])?;
-            kernels::stoch::raw_k(backend, &close[r0..b], &k[r0..b], &mut d[r0..b])?;
+            let tame =
+                kernels::stoch::raw_k_tame(backend, &close[r0..b], &k[r0..b], &mut d[r0..b])?;
             rolling_mean(backend, &d[r0..b], slowk, &mut k[r0..b])?;
             rolling_mean(backend, &k[r1..b], slowd, &mut d[r1..b])?;
             k[a..r2].fill(f64::NAN);
             d[a..r2].fill(f64::NAN);
+            if !tame {
+                clean(&mut k[r2..b], &mut d[r2..b]);
+            }
         } else {
             k[a..b].fill(f64::NAN);
             d[a..b].fill(f64::NAN);
@@ -107,14 +111,6 @@ pub fn stoch_into(
             i += 1;
         }
     }
-    // Non-finite results (only from overflowing prices) become NaN, in
-    // both lines at once.
-    for (kv, dv) in k.iter_mut().zip(d.iter_mut()) {
-        // Branch-free so it vectorizes.
-        let bad = (!dv.is_finite()) | (!kv.is_finite());
-        *kv = if bad { f64::NAN } else { *kv };
-        *dv = if bad { f64::NAN } else { *dv };
-    }
     Ok(())
 }
 
@@ -123,28 +119,88 @@ fn usable(h: &[f64], l: &[f64], c: &[f64], i: usize) -> bool {
     h[i].is_finite() && l[i].is_finite() && c[i].is_finite()
 }
 
-/// The end of the run of usable bars starting at `from`.
-fn usable_end(h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
-    const CHUNK: usize = 16;
-    let n = h.len();
-    let mut i = from;
-    while i + CHUNK <= n {
-        // The branch-free fold vectorizes.
-        let r = i..i + CHUNK;
-        let ok = h[r.clone()]
-            .iter()
-            .zip(&l[r.clone()])
-            .zip(&c[r])
-            .fold(true, |acc, ((&a, &b), &d)| {
-                acc & (a.is_finite()) & (b.is_finite()) & (d.is_finite())
-            });
-        if !ok {
-            break;
+/// Non-finite results (only from overflowing prices, or a range so small
+/// that `range / 100` underflows) become NaN, in both lines at once.
+fn clean(k: &mut [f64], d: &mut [f64]) {
+    for (kv, dv) in k.iter_mut().zip(d.iter_mut()) {
+        // Branch-free so it vectorizes.
+        let bad = (!dv.is_finite()) | (!kv.is_finite());
+        *kv = if bad { f64::NAN } else { *kv };
+        *dv = if bad { f64::NAN } else { *dv };
+    }
+}
+
+/// The end of the run of usable bars starting at `from`: the first bar at
+/// or after it where high, low or close is NaN or ±inf (the vectorized
+/// scan of each series, each bounded by the previous one's result).
+fn usable_end(backend: Backend, h: &[f64], l: &[f64], c: &[f64], from: usize) -> usize {
+    let e = first_non_finite_on(backend, h, from);
+    let e = first_non_finite_on(backend, &l[..e], from);
+    first_non_finite_on(backend, &c[..e], from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bar whose raw %K overflows (or whose range underflows to a zero
+    /// divisor) makes both lines NaN over the windows that hold it, on
+    /// every backend, whatever the flag of the other runs says.
+    #[test]
+    fn untame_raw_k_is_cleaned() {
+        let n = 64;
+        for (bad_h, bad_l, bad_c) in [(1e308, -1e308, 1e308), (5e-324, 0.0, 5e-324)] {
+            let mut h: Vec<f64> = (0..n).map(|i| 10.0 + (i % 5) as f64).collect();
+            let mut l: Vec<f64> = h.iter().map(|v| v - 3.0).collect();
+            let mut c: Vec<f64> = h.iter().map(|v| v - 1.0).collect();
+            // A run of tiny or huge bars so the extremes are theirs.
+            for i in 30..34 {
+                (h[i], l[i], c[i]) = (bad_h, bad_l, bad_c);
+            }
+            let mut got = Vec::new();
+            for be in Backend::available() {
+                let s = crate::with_backend(be, || stoch(&h, &l, &c, 3, 2, 2))
+                    .unwrap()
+                    .unwrap();
+                for i in 0..n {
+                    assert_eq!(s.k[i].is_nan(), s.d[i].is_nan(), "{be} bar {i}");
+                }
+                assert!(s.k[5..30].iter().all(|v| v.is_finite()), "{be}");
+                assert!(s.k[40..].iter().all(|v| v.is_finite()), "{be}");
+                got.push(s);
+            }
+            if bad_h > 1.0 {
+                // (1e308 − (−1e308)) overflows: NaN while a window holds it.
+                assert!(got[0].k[33].is_nan());
+            }
+            for s in &got[1..] {
+                let same =
+                    |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same(&s.k, &got[0].k) && same(&s.d, &got[0].d));
+            }
         }
-        i += CHUNK;
+        // The flag itself.
+        for be in Backend::available() {
+            let (c, hh) = ([5.0; 9], [10.0; 9]);
+            let mut ll = [0.0; 9];
+            assert!(kernels::stoch::raw_k_tame(be, &c, &hh, &mut ll).unwrap());
+            // One bar (in the vector body, then in the tail) whose range
+            // underflows to a zero divisor: raw %K = 5/0.
+            for bad in [2, 8] {
+                let mut ll = [0.0; 9];
+                let mut hh2 = [10.0; 9];
+                hh2[bad] = 5e-324;
+                assert!(
+                    !kernels::stoch::raw_k_tame(be, &c, &hh2, &mut ll).unwrap(),
+                    "{be}"
+                );
+                assert!(ll[bad].is_infinite());
+            }
+            let mut ll = [f64::NAN; 9];
+            assert!(
+                !kernels::stoch::raw_k_tame(be, &c, &hh, &mut ll).unwrap(),
+                "{be}"
+            );
+        }
     }
-    while i < n && usable(h, l, c, i) {
-        i += 1;
-    }
-    i
 }

@@ -6,7 +6,8 @@ use core::arch::x86_64::*;
 use super::scalar;
 use crate::dispatch::Avx2Fma;
 
-pub(crate) fn raw_k(_token: Avx2Fma, close: &[f64], hh: &[f64], out: &mut [f64]) {
+/// As `scalar::raw_k` (same bits, same flag).
+pub(crate) fn raw_k(_token: Avx2Fma, close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
     assert!(close.len() == out.len() && hh.len() == out.len());
     // SAFETY: the token proves AVX2 and FMA; the three slices were just
     // checked to have one length.
@@ -18,7 +19,7 @@ pub(crate) fn raw_k(_token: Avx2Fma, close: &[f64], hh: &[f64], out: &mut [f64])
 /// The CPU must support AVX2 and FMA; `close`, `hh` and `out` have the same
 /// length.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn raw_k_avx2(close: &[f64], hh: &[f64], out: &mut [f64]) {
+unsafe fn raw_k_avx2(close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
     let n = out.len();
     let body = n / 4 * 4;
     let (zero, one, hundred) = (
@@ -26,6 +27,10 @@ unsafe fn raw_k_avx2(close: &[f64], hh: &[f64], out: &mut [f64]) {
         _mm256_set1_pd(1.0),
         _mm256_set1_pd(100.0),
     );
+    let (sign, tame) = (_mm256_set1_pd(-0.0), _mm256_set1_pd(super::TAME));
+    // All lanes ones while every output so far is tame (`<=` is false on
+    // NaN).
+    let mut ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
     let (cp, hp, op) = (close.as_ptr(), hh.as_ptr(), out.as_mut_ptr());
     let mut i = 0;
     while i < body {
@@ -39,9 +44,13 @@ unsafe fn raw_k_avx2(close: &[f64], hh: &[f64], out: &mut [f64]) {
             let flat = _mm256_cmp_pd::<_CMP_EQ_OQ>(range, zero);
             let num = _mm256_blendv_pd(_mm256_sub_pd(c, l), zero, flat);
             let den = _mm256_blendv_pd(_mm256_div_pd(range, hundred), one, flat);
-            _mm256_storeu_pd(op.add(i), _mm256_div_pd(num, den));
+            let k = _mm256_div_pd(num, den);
+            _mm256_storeu_pd(op.add(i), k);
+            let small = _mm256_cmp_pd::<_CMP_LE_OQ>(_mm256_andnot_pd(sign, k), tame);
+            ok = _mm256_and_pd(ok, small);
         }
         i += 4;
     }
-    scalar::raw_k(&close[body..], &hh[body..], &mut out[body..]);
+    let tail = scalar::raw_k(&close[body..], &hh[body..], &mut out[body..]);
+    tail & (_mm256_movemask_pd(ok) == 0xF)
 }

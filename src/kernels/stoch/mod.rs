@@ -16,32 +16,47 @@ mod avx2;
 use crate::Backend;
 use crate::error::{Error, Result, check_len};
 
+/// The largest raw %K magnitude [`raw_k_tame`] calls tame: sums of up to
+/// 100000 such values (an SMA window) stay far below `f64::MAX`.
+pub const TAME: f64 = 1e300;
+
 /// Raw %K per bar: `ll_to_k` holds the lowest lows on entry and the raw %K
 /// on return; `close` and `hh` are read. Errors: slices of different
 /// lengths ([`Error::LengthMismatch`]).
 pub fn raw_k(backend: Backend, close: &[f64], hh: &[f64], ll_to_k: &mut [f64]) -> Result<()> {
+    raw_k_tame(backend, close, hh, ll_to_k).map(|_| ())
+}
+
+/// [`raw_k`], also telling whether every output is *tame*: finite and at
+/// most [`TAME`] in magnitude. Then SMAs of it (periods up to 100000)
+/// cannot overflow, so STOCH skips its non-finite cleanup pass. The flag
+/// costs a compare per vector in the division-bound loop.
+pub fn raw_k_tame(
+    backend: Backend,
+    close: &[f64],
+    hh: &[f64],
+    ll_to_k: &mut [f64],
+) -> Result<bool> {
     backend.check()?;
     check_len("hh", close.len(), hh.len())?;
     check_len("ll_to_k", close.len(), ll_to_k.len())?;
     match backend {
-        Backend::Scalar => scalar::raw_k(close, hh, ll_to_k),
-        Backend::Portable => portable::raw_k(close, hh, ll_to_k),
-        Backend::Avx2 => avx2_raw_k(close, hh, ll_to_k)?,
+        Backend::Scalar => Ok(scalar::raw_k(close, hh, ll_to_k)),
+        Backend::Portable => Ok(portable::raw_k(close, hh, ll_to_k)),
+        Backend::Avx2 => avx2_raw_k(close, hh, ll_to_k),
     }
-    Ok(())
 }
 
 #[cfg(target_arch = "x86_64")]
-fn avx2_raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) -> Result<()> {
+fn avx2_raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) -> Result<bool> {
     let token = crate::dispatch::Avx2Fma::try_new().ok_or(Error::BackendUnavailable {
         backend: Backend::Avx2,
     })?;
-    avx2::raw_k(token, close, hh, out);
-    Ok(())
+    Ok(avx2::raw_k(token, close, hh, out))
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn avx2_raw_k(_close: &[f64], _hh: &[f64], _out: &mut [f64]) -> Result<()> {
+fn avx2_raw_k(_close: &[f64], _hh: &[f64], _out: &mut [f64]) -> Result<bool> {
     Err(Error::BackendUnavailable {
         backend: Backend::Avx2,
     })

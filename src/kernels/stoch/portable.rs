@@ -8,7 +8,8 @@ fn load(s: &[f64]) -> f64x4 {
     f64x4::from([s[0], s[1], s[2], s[3]])
 }
 
-pub(crate) fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
+/// As `scalar::raw_k` (same bits, same flag).
+pub(crate) fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
     let n = out.len();
     let body = n / 4 * 4;
     let (zero, one, hundred) = (f64x4::ZERO, f64x4::ONE, f64x4::splat(100.0));
@@ -20,5 +21,6 @@ pub(crate) fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) {
         let den = flat.bitselect(one, range / hundred);
         out[i..i + 4].copy_from_slice(&(num / den).to_array());
     }
-    scalar::raw_k(&close[body..], &hh[body..], &mut out[body..]);
+    let tail = scalar::raw_k(&close[body..], &hh[body..], &mut out[body..]);
+    tail & out[..body].iter().all(|v| v.abs() <= super::TAME)
 }
