@@ -58,6 +58,12 @@ const STRIDE: usize = BLOCK + 8;
 /// No swept pair in this cell of [`Table::canon`].
 const NONE: u32 = u32::MAX;
 
+/// Mask words (of 64 bars) gathered per pair before they are written
+/// out: each write is then one run of 8 words (a cache line) per mask
+/// instead of 8 single words, each to another page (a TLB miss apiece;
+/// this was the largest cost of writing masks).
+const GROUP: usize = 8;
+
 /// Sentinel entries before the sorted order (value `−∞`, below every
 /// SMA value, which is finite or NaN), so that the 4-wide windows of the
 /// AVX2 insertion step never read before the buffer.
@@ -361,8 +367,20 @@ impl Order {
                     *buf.as_mut_ptr().add(ne) = tri.wrapping_add(g);
                     ne += usize::from(g < er);
                 }
-                core::ptr::copy(vp.add(p), vp.add(p + 1), d);
-                core::ptr::copy(rp.add(p), rp.add(p + 1), d);
+                // From the top, 4 at a time (each load below the
+                // previous store), then one at a time.
+                let mut hi = j;
+                while hi - p >= 4 {
+                    _mm256_storeu_pd(vp.add(hi - 3), _mm256_loadu_pd(vp.add(hi - 4)));
+                    let g = _mm_loadu_si128(rp.add(hi - 4).cast());
+                    _mm_storeu_si128(rp.add(hi - 3).cast(), g);
+                    hi -= 4;
+                }
+                while hi > p {
+                    *vp.add(hi) = *vp.add(hi - 1);
+                    *rp.add(hi) = *rp.add(hi - 1);
+                    hi -= 1;
+                }
                 *vp.add(p) = ev;
                 *rp.add(p) = er;
                 return ne;
@@ -480,12 +498,17 @@ pub(super) fn run_range<const MASKS: bool>(
     let avx2 = false;
     // Per cell: the crosses so far and (masks) the current word.
     let mut cnt = vec![0u64; ncells];
-    let mut cur = vec![0u64; if MASKS { ncells } else { 0 }];
+    // `cur[cell * GROUP + w % GROUP]`: the words of the current group.
+    let mut cur = vec![0u64; if MASKS { ncells * GROUP } else { 0 }];
     let mut cur_w = 0usize;
     let firsts = table.firsts.as_slice();
-    let flush = |cur: &mut [u64], words: &mut [&mut [u64]], w: usize| {
+    // Words `g0 .. g0 + len` of every canonical pair, one run of
+    // consecutive words per mask.
+    let flush = |cur: &mut [u64], words: &mut [&mut [u64]], g0: usize, len: usize| {
         for &(k, c) in firsts {
-            words[k][w] = core::mem::take(&mut cur[c]);
+            let src = &mut cur[c * GROUP..][..len];
+            words[k][g0..g0 + len].copy_from_slice(src);
+            src.fill(0);
         }
     };
     drive_on(backend, &mut dy, BLOCK, |b0, b1, dy| {
@@ -505,21 +528,25 @@ pub(super) fn run_range<const MASKS: bool>(
             };
             let (w, bit) = ((t >> 6) - c0 / 64, 1u64 << (t & 63));
             if MASKS && w != cur_w {
-                flush(&mut cur, words, cur_w);
+                if w % GROUP == 0 {
+                    flush(&mut cur, words, w - GROUP, GROUP);
+                }
                 cur_w = w;
             }
+            let slot = w % GROUP;
             let ne = o.step(&rows, STRIDE, c, &mut events);
             for &e in &events[..ne] {
                 let e = e as usize;
                 cnt[e] += 1;
                 if MASKS {
-                    cur[e] |= bit;
+                    cur[e * GROUP + slot] |= bit;
                 }
             }
         }
     });
     if MASKS {
-        flush(&mut cur, words, cur_w);
+        let g0 = cur_w / GROUP * GROUP;
+        flush(&mut cur, words, g0, cur_w + 1 - g0);
     }
     for &(k, c) in firsts {
         counts[k] += cnt[c];
