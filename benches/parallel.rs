@@ -10,6 +10,9 @@
 //!   with a scratch pool kept across iterations), and `control_sum` is a
 //!   trivially parallel control (summing each symbol's closes) whose
 //!   1-vs-2-thread ratio shows the ceiling on the machine at that moment;
+//!   after the group, `into_threads` and `control_sum` run again on 1 and
+//!   2 threads in interleaved rounds, and the median speedups are printed
+//!   (robust to the load changing between criterion's benchmarks);
 //! - one long series (1e7 bars): SMA 20, EMA 20 and a trigger set, chunked
 //!   on 2 threads against the serial indicator / plan, and a read-only
 //!   control pass on 1 and 2 threads (the ceiling of the ratio right now).
@@ -203,6 +206,54 @@ fn many(c: &mut Criterion) {
         });
     }
     g.finish();
+    paired(&closes, &bars, &mut outs);
+}
+
+/// The 2-thread speedups measured in interleaved rounds: each round runs
+/// `into_threads` and `control_sum` on 1 and on 2 threads back to back (in
+/// a rotating order), so a change of load on the machine hits all four
+/// alike; prints the median over rounds of each speedup (1-thread time ÷
+/// 2-thread time) and of their quotient (how close the indicators come to
+/// the control's ceiling).
+fn paired(closes: &[&[f64]], bars: &[Bars<'_>], outs: &mut Outs) {
+    use std::time::Instant;
+    let pools = [pool(1), pool(2)];
+    let mut into = Vec::new();
+    let mut ctrl = Vec::new();
+    let mut rel = Vec::new();
+    for round in 0..12 {
+        let mut t = [[0.0f64; 2]; 2]; // [into, control][1 thread, 2 threads]
+        for k in 0..4 {
+            let (what, th) = match (round + k) % 4 {
+                0 => (0, 0),
+                1 => (1, 1),
+                2 => (0, 1),
+                _ => (1, 0),
+            };
+            let p = &pools[th];
+            let start = Instant::now();
+            if what == 0 {
+                p.install(|| black_box(five_into(closes, bars, outs)));
+            } else {
+                p.install(|| black_box(control(closes)));
+            }
+            t[what][th] = start.elapsed().as_secs_f64();
+        }
+        let (i, c) = (t[0][0] / t[0][1], t[1][0] / t[1][1]);
+        into.push(i);
+        ctrl.push(c);
+        rel.push(i / c);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "many_64x1e5_5ind paired (12 rounds): into_threads 2t speedup {:.2}x, control_sum {:.2}x, ratio {:.2}",
+        median(&mut into),
+        median(&mut ctrl),
+        median(&mut rel)
+    );
 }
 
 const SET: &str = "\

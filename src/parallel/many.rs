@@ -13,7 +13,7 @@
 //! a per-symbol error (mismatched column lengths, a missing column) is
 //! returned for the first symbol (in input order) that has one.
 
-use super::{par_each, par_map};
+use super::par_map;
 use crate::error::{Error, Result};
 use crate::trigger::{Bars, Evaluation, Indicator, Plan, Series};
 use crate::trigger::{Scratch, StochField, TriggerSet};
@@ -49,19 +49,46 @@ fn check_outs(what: &'static str, xs: &[&[f64]], outs: &[&mut [f64]]) -> Result<
     Ok(())
 }
 
-/// `f(series, out)` on each pair in parallel, after [`check_outs`].
+/// `f(series, out)` on each pair in parallel, after [`check_outs`],
+/// longest first (see [`longest_first`]).
 fn each_into(
     xs: &[&[f64]],
     outs: &mut [&mut [f64]],
     f: impl Fn(&[f64], &mut [f64]) -> Result<()> + Sync + Send,
 ) -> Result<()> {
     check_outs("outs", xs, outs)?;
-    let mut pairs: Vec<(&[f64], &mut [f64])> = xs
+    let pairs: Vec<(&[f64], &mut [f64])> = xs
         .iter()
         .zip(outs.iter_mut())
         .map(|(x, o)| (*x, &mut **o))
         .collect();
-    par_each(&mut pairs, |(x, o)| f(x, o))
+    longest_first(pairs, |(x, _)| x.len(), |(x, o)| f(x, o))
+}
+
+/// Runs `f` on every job (each writing its own outputs) in parallel, in
+/// order of decreasing `len`, so that uneven symbols do not leave one
+/// thread finishing a long series alone at the end of a call: the last
+/// jobs each thread runs or steals are the short ones. Results are
+/// unaffected; the error returned is that of the first failing job in
+/// input order, as without the reordering.
+fn longest_first<T: Send>(
+    jobs: Vec<T>,
+    len: impl Fn(&T) -> usize,
+    f: impl Fn(&mut T) -> Result<()> + Sync + Send,
+) -> Result<()> {
+    let mut jobs: Vec<(usize, T)> = jobs.into_iter().enumerate().collect();
+    // Stable: input order within a length.
+    jobs.sort_by_key(|(_, j)| core::cmp::Reverse(len(j)));
+    let results = super::par_each_all(&mut jobs, |(_, j)| f(j));
+    let first = jobs
+        .iter()
+        .zip(results)
+        .filter_map(|((i, _), r)| r.err().map(|e| (*i, e)))
+        .min_by_key(|(i, _)| *i);
+    match first {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// [`sma_many`] into caller buffers: `outs[i]` (of `xs[i].len()` values)
@@ -135,7 +162,7 @@ pub fn bbands_many_into(
     check_outs("middle", xs, middle)?;
     check_outs("lower", xs, lower)?;
     type Job<'x, 'o> = (&'x [f64], &'o mut [f64], &'o mut [f64], &'o mut [f64]);
-    let mut jobs: Vec<Job<'_, '_>> = xs
+    let jobs: Vec<Job<'_, '_>> = xs
         .iter()
         .zip(
             upper
@@ -144,9 +171,11 @@ pub fn bbands_many_into(
         )
         .map(|(x, (u, (m, l)))| (*x, &mut **u, &mut **m, &mut **l))
         .collect();
-    par_each(&mut jobs, |(x, u, m, l)| {
-        crate::bbands_into(x, period, nbdev_up, nbdev_dn, u, m, l)
-    })
+    longest_first(
+        jobs,
+        |(x, ..)| x.len(),
+        |(x, u, m, l)| crate::bbands_into(x, period, nbdev_up, nbdev_dn, u, m, l),
+    )
 }
 
 /// [`ema_many`] into caller buffers (as [`sma_many_into`]): the same
@@ -193,14 +222,16 @@ pub fn atr_many_into(bars: &[Bars<'_>], period: usize, outs: &mut [&mut [f64]]) 
     }
     let closes: Vec<&[f64]> = cols.iter().map(|c| c[2]).collect();
     check_outs("outs", &closes, outs)?;
-    let mut jobs: Vec<([&[f64]; 3], &mut [f64])> = cols
+    let jobs: Vec<([&[f64]; 3], &mut [f64])> = cols
         .into_iter()
         .zip(outs.iter_mut())
         .map(|(c, o)| (c, &mut **o))
         .collect();
-    par_each(&mut jobs, |([h, l, c], o)| {
-        crate::atr_into(h, l, c, period, o)
-    })
+    longest_first(
+        jobs,
+        |([.., c], _)| c.len(),
+        |([h, l, c], o)| crate::atr_into(h, l, c, period, o),
+    )
 }
 
 /// [`crate::sma`] of every series, in parallel (bit-identical to it).
@@ -294,7 +325,11 @@ fn lane_groups_into(
             tasks.push((ins, outs));
         }
     }
-    par_each(&mut tasks, |(ins, outs)| kernel(ins, outs))
+    longest_first(
+        tasks,
+        |(ins, _)| ins.first().map_or(0, |x| x.len()),
+        |(ins, outs)| kernel(ins, outs),
+    )
 }
 
 /// [`crate::ema`] of every series, in parallel: series of one length go,

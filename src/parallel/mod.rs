@@ -173,15 +173,23 @@ pub(crate) fn par_each<T: Send>(
     items: &mut [T],
     f: impl Fn(&mut T) -> Result<()> + Sync + Send,
 ) -> Result<()> {
+    par_each_all(items, f).into_iter().collect()
+}
+
+/// `f` on every item (mutably), in parallel, under the caller's backend;
+/// every item's result, in item order.
+pub(crate) fn par_each_all<T: Send>(
+    items: &mut [T],
+    f: impl Fn(&mut T) -> Result<()> + Sync + Send,
+) -> Vec<Result<()>> {
     let be = Backend::active();
     #[cfg(feature = "rayon")]
-    let all: Vec<Result<()>> = {
+    {
         use rayon::prelude::*;
         items.par_iter_mut().map(|t| on(be, || f(t))).collect()
-    };
+    }
     #[cfg(not(feature = "rayon"))]
-    let all: Vec<Result<()>> = items.iter_mut().map(|t| on(be, || f(t))).collect();
-    all.into_iter().collect()
+    items.iter_mut().map(|t| on(be, || f(t))).collect()
 }
 /// The chunks `[c0, c1)` of `0..n` for chunk length `len`.
 pub(crate) fn grid(n: usize, len: usize) -> impl Iterator<Item = (usize, usize)> {
