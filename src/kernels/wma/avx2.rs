@@ -8,7 +8,10 @@
 //! to the scalar backend. Four values of each region are loaded together
 //! and transposed (4×4), the outputs are transposed back before their
 //! store. Per four outputs: 4 loads, 13 arithmetic operations, 6
-//! shuffles, no division, no finiteness pre-pass.
+//! shuffles, no division, no finiteness pre-pass. The two lane groups
+//! are processed one after the other within each block of four steps
+//! (their chains are independent, so they still overlap), which keeps
+//! the live vectors within the 16 registers.
 //!
 //! Longer periods: the blocked, shifted recurrence with in-register prefix
 //! scans (FMA), within the same bound as the scalar code.
@@ -324,16 +327,18 @@ unsafe fn group<const G: usize>(
             sv[t0 + j][g] = v[g];
         }
     }
+    // Whole blocks, one lane group after the other (the groups' chains are
+    // independent, so they still overlap in the pipeline, and only one
+    // group's block is live in registers: no spills).
     while t0 > 0 {
         t0 -= 4;
+        let blk = &mut sv[t0..t0 + 4];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            xv[g] = unsafe { load4(xp, &below[g], t0) };
-        }
-        for j in (0..4).rev() {
-            for g in 0..G {
-                suffix_step(xv[g][j], rv[g], &mut u[g], &mut v[g]);
-                sv[t0 + j][g] = v[g];
+            let xg = unsafe { load4(xp, &below[g], t0) };
+            for j in (0..4).rev() {
+                suffix_step(xg[j], rv[g], &mut u[g], &mut v[g]);
+                blk[j][g] = v[g];
             }
         }
     }
@@ -344,20 +349,17 @@ unsafe fn group<const G: usize>(
     // Whole blocks: each reads x[b + t0 .. + 4] with t0 + 4 <= p (end <=
     // s + 4G·p <= x.len()) and writes out[b + t0 .. + 4], inside the
     // lane's region.
+    // (Lane groups one after the other, as in the suffix.)
     while t0 + 4 <= p {
+        let blk = &sv[t0..t0 + 4];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            xv[g] = unsafe { load4(xp, &base[g], t0) };
-        }
-        let mut r = [[zero; 4]; G];
-        for j in 0..4 {
-            let a = sv[t0 + j];
-            for g in 0..G {
-                r[g][j] = prefix_step(xv[g][j], rv[g], &mut p0[g], &mut qs[g], a[g], c);
+            let xg = unsafe { load4(xp, &base[g], t0) };
+            let mut r = [zero; 4];
+            for j in 0..4 {
+                r[j] = prefix_step(xg[j], rv[g], &mut p0[g], &mut qs[g], blk[j][g], c);
             }
-        }
-        for g in 0..G {
-            let r = transpose(r[g]);
+            let r = transpose(r);
             for l in 0..4 {
                 // SAFETY: out[base[g][l] + t0 .. + 4] is in bounds (above).
                 unsafe { _mm256_storeu_pd(op.add(base[g][l] + t0), r[l]) };
