@@ -2,11 +2,13 @@
 //! Differential fuzz target for the rolling sum / SMA kernels: a period
 //! and arbitrary f64 bit patterns from the bytes; every available backend
 //! must be bit-identical to the scalar one and within the documented
-//! bound of the exact reference (NaN/±inf classes included), and nothing
-//! may panic.
+//! bound of the exact reference (NaN/±inf classes included); the strict
+//! mean (SMA's kernel) must be the mean with every non-finite output
+//! replaced by the canonical NaN, bit for bit, at any output alignment;
+//! and nothing may panic.
 use libfuzzer_sys::fuzz_target;
 use ta_kernels::Backend;
-use ta_kernels::kernels::rolling_sum::{rolling_mean, rolling_sum};
+use ta_kernels::kernels::rolling_sum::{rolling_mean, rolling_mean_strict, rolling_sum};
 
 #[allow(dead_code)]
 #[path = "../../tests/common/exact.rs"]
@@ -48,5 +50,16 @@ fuzz_target!(|data: &[u8]| {
         }
         let mut short = vec![0.0; x.len() + 1];
         assert!(k(Backend::Scalar, &x, period, &mut short).is_err());
+        if mean {
+            let off = usize::from(data[0] & 3);
+            for b in Backend::available() {
+                let mut buf = vec![1.5; x.len() + off];
+                rolling_mean_strict(b, &x, period, &mut buf[off..]).unwrap();
+                for (u, v) in buf[off..].iter().zip(&reference) {
+                    let want = if v.is_finite() { *v } else { f64::NAN };
+                    assert_eq!(u.to_bits(), want.to_bits(), "strict {b}");
+                }
+            }
+        }
     }
 });
