@@ -243,10 +243,16 @@ fn hlc(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     (h, l, c)
 }
 
+/// An indicator (or floor) from an input into an output buffer.
+type Apply<'a> = &'a dyn Fn(&[f64], &mut [f64]);
+
 /// One group: every backend running `ours` and the TA-Lib port, checked
 /// against each other once before timing (`scale_tol`: 1e-6 for the ports
 /// whose running sums drift, e.g. TA-Lib's WMA on 1e6 bars is off by ~1e-8
 /// relative; ours is checked to 1e-9 and better in the test suite).
+/// `floor`, where given, is timed as `memory_floor`: the same bytes read
+/// and written with no arithmetic, the limit of any implementation once
+/// the buffers no longer fit in cache.
 fn group(
     c: &mut Criterion,
     name: &str,
@@ -254,6 +260,7 @@ fn group(
     scale_tol: f64,
     ours: &dyn Fn(&[f64], &mut [f64]),
     port: &dyn Fn(&[f64], &mut [f64]),
+    floor: Option<Apply<'_>>,
 ) {
     let mut g = c.benchmark_group(name);
     for n in SIZES {
@@ -273,6 +280,11 @@ fn group(
         g.bench_with_input(BenchmarkId::new("talib_port", n), &x, |b, x| {
             b.iter(|| port(black_box(x), black_box(&mut out)))
         });
+        if let Some(floor) = floor {
+            g.bench_with_input(BenchmarkId::new("memory_floor", n), &x, |b, x| {
+                b.iter(|| floor(black_box(x), black_box(&mut out)))
+            });
+        }
     }
     g.finish();
 }
@@ -286,6 +298,7 @@ fn benches(c: &mut Criterion) {
         1e-9,
         &|x, o| ta_kernels::sma_into(x, p, o).unwrap(),
         &|x, o| talib_sma(x, p, o),
+        None,
     );
     group(
         c,
@@ -294,6 +307,7 @@ fn benches(c: &mut Criterion) {
         1e-6,
         &|x, o| ta_kernels::wma_into(x, p, o).unwrap(),
         &|x, o| talib_wma(x, p, o),
+        None,
     );
     group(
         c,
@@ -302,6 +316,7 @@ fn benches(c: &mut Criterion) {
         1e-6,
         &|x, o| ta_kernels::var_into(x, p, o).unwrap(),
         &|x, o| talib_var(x, p, o),
+        Some(&|x, o| o.copy_from_slice(x)),
     );
     group(
         c,
@@ -310,6 +325,7 @@ fn benches(c: &mut Criterion) {
         1e-6,
         &|x, o| ta_kernels::stddev_into(x, p, 1.0, o).unwrap(),
         &|x, o| talib_stddev(x, p, 1.0, o),
+        Some(&|x, o| o.copy_from_slice(x)),
     );
     {
         // BBANDS: three outputs; the group times all three, checks upper.
@@ -333,6 +349,15 @@ fn benches(c: &mut Criterion) {
                 let n = x.len();
                 talib_bbands(x, p, 2.0, 2.0, o, &mut b.1[..n], &mut b.2[..n])
             },
+            // Read the input once, write the three bands once.
+            Some(&|x, o| {
+                let b = &mut *bufs.borrow_mut();
+                let n = x.len();
+                let (m, l) = (&mut b.1[..n], &mut b.2[..n]);
+                for i in 0..n {
+                    (o[i], m[i], l[i]) = (x[i], x[i], x[i]);
+                }
+            }),
         );
     }
     for (name, make) in [
@@ -348,6 +373,7 @@ fn benches(c: &mut Criterion) {
             0.0,
             &|x, o| ta_kernels::max_into(x, 14, o).unwrap(),
             &|x, o| talib_max(x, 14, o),
+            None,
         );
     }
     // STOCH 14/3/3 on H/L/C: close drives the group; H/L are derived once.
