@@ -17,7 +17,9 @@ pub(crate) fn stddev(_token: Avx2Fma, var: &mut [f64], k: f64) {
     unsafe { stddev_avx2(var, k) }
 }
 
-pub(crate) fn bands(
+/// The bands in place, as `scalar::bands` (same bits): `upper` holds the
+/// variance (`ROOT`) or σ on entry.
+pub(crate) fn bands<const ROOT: bool>(
     _token: Avx2Fma,
     middle: &mut [f64],
     upper: &mut [f64],
@@ -28,21 +30,7 @@ pub(crate) fn bands(
     assert!(upper.len() == middle.len() && lower.len() == middle.len());
     // SAFETY: the token proves AVX2 and FMA are available; the three
     // slices were just checked to have one length.
-    unsafe { bands_avx2(middle, upper, lower, up, dn) }
-}
-
-pub(crate) fn bands_sigma(
-    _token: Avx2Fma,
-    middle: &mut [f64],
-    sigma: &mut [f64],
-    lower: &mut [f64],
-    up: f64,
-    dn: f64,
-) {
-    assert!(sigma.len() == middle.len() && lower.len() == middle.len());
-    // SAFETY: the token proves AVX2 and FMA are available; the three
-    // slices were just checked to have one length.
-    unsafe { bands_sigma_avx2(middle, sigma, lower, up, dn) }
+    unsafe { bands_avx2::<ROOT>(middle, upper, lower, up, dn) }
 }
 
 /// All-ones lanes where `|v| < ∞` (false for NaN).
@@ -112,7 +100,13 @@ unsafe fn stddev_avx2(var: &mut [f64], k: f64) {
 /// The CPU must support AVX2 and FMA, and the three slices must have the
 /// same length.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn bands_avx2(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], up: f64, dn: f64) {
+unsafe fn bands_avx2<const ROOT: bool>(
+    middle: &mut [f64],
+    upper: &mut [f64],
+    lower: &mut [f64],
+    up: f64,
+    dn: f64,
+) {
     let n = middle.len();
     let body = n / 4 * 4;
     let (upv, dnv, nan) = (
@@ -128,7 +122,7 @@ unsafe fn bands_avx2(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], u
         unsafe {
             let m = _mm256_loadu_pd(pm.add(i));
             let v = _mm256_loadu_pd(pu.add(i));
-            let sd = root(v);
+            let sd = if ROOT { root(v) } else { v };
             let ok = _mm256_and_pd(finite(m), finite(v));
             let u = _mm256_add_pd(m, _mm256_mul_pd(upv, sd));
             let l = _mm256_sub_pd(m, _mm256_mul_pd(dnv, sd));
@@ -138,54 +132,9 @@ unsafe fn bands_avx2(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], u
         }
         i += 4;
     }
-    scalar::bands(
+    scalar::bands::<ROOT>(
         &mut middle[body..],
         &mut upper[body..],
-        &mut lower[body..],
-        up,
-        dn,
-    );
-}
-
-/// # Safety
-///
-/// The CPU must support AVX2 and FMA, and the three slices must have the
-/// same length.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn bands_sigma_avx2(
-    middle: &mut [f64],
-    sigma: &mut [f64],
-    lower: &mut [f64],
-    up: f64,
-    dn: f64,
-) {
-    let n = middle.len();
-    let body = n / 4 * 4;
-    let (upv, dnv, nan) = (
-        _mm256_set1_pd(up),
-        _mm256_set1_pd(dn),
-        _mm256_set1_pd(f64::NAN),
-    );
-    let (pm, pu, pl) = (middle.as_mut_ptr(), sigma.as_mut_ptr(), lower.as_mut_ptr());
-    let mut i = 0;
-    while i < body {
-        // SAFETY: `i + 4 <= body <= n`, and all three slices have length
-        // `n` (the caller's contract): every access is in bounds.
-        unsafe {
-            let m = _mm256_loadu_pd(pm.add(i));
-            let sd = _mm256_loadu_pd(pu.add(i));
-            let ok = _mm256_and_pd(finite(m), finite(sd));
-            let u = _mm256_add_pd(m, _mm256_mul_pd(upv, sd));
-            let l = _mm256_sub_pd(m, _mm256_mul_pd(dnv, sd));
-            _mm256_storeu_pd(pm.add(i), _mm256_blendv_pd(nan, m, ok));
-            _mm256_storeu_pd(pu.add(i), _mm256_blendv_pd(nan, u, ok));
-            _mm256_storeu_pd(pl.add(i), _mm256_blendv_pd(nan, l, ok));
-        }
-        i += 4;
-    }
-    scalar::bands_sigma(
-        &mut middle[body..],
-        &mut sigma[body..],
         &mut lower[body..],
         up,
         dn,

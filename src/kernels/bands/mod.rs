@@ -66,9 +66,9 @@ pub fn bands_from_mean_var(
     check_len("upper", middle.len(), upper.len())?;
     check_len("lower", middle.len(), lower.len())?;
     match backend {
-        Backend::Scalar => scalar::bands(middle, upper, lower, up, dn),
-        Backend::Portable => portable::bands(middle, upper, lower, up, dn),
-        Backend::Avx2 => avx2_bands(middle, upper, lower, up, dn)?,
+        Backend::Scalar => scalar::bands::<true>(middle, upper, lower, up, dn),
+        Backend::Portable => portable::bands::<true>(middle, upper, lower, up, dn),
+        Backend::Avx2 => avx2_bands::<true>(middle, upper, lower, up, dn)?,
     }
     Ok(())
 }
@@ -94,29 +94,11 @@ pub fn bands_from_mean_sigma(
     check_len("sigma", middle.len(), sigma.len())?;
     check_len("lower", middle.len(), lower.len())?;
     match backend {
-        Backend::Scalar => scalar::bands_sigma(middle, sigma, lower, up, dn),
-        Backend::Portable => portable::bands_sigma(middle, sigma, lower, up, dn),
-        Backend::Avx2 => avx2_bands_sigma(middle, sigma, lower, up, dn)?,
+        Backend::Scalar => scalar::bands::<false>(middle, sigma, lower, up, dn),
+        Backend::Portable => portable::bands::<false>(middle, sigma, lower, up, dn),
+        Backend::Avx2 => avx2_bands::<false>(middle, sigma, lower, up, dn)?,
     }
     Ok(())
-}
-
-#[cfg(target_arch = "x86_64")]
-fn avx2_bands_sigma(m: &mut [f64], u: &mut [f64], l: &mut [f64], up: f64, dn: f64) -> Result<()> {
-    let token = crate::dispatch::Avx2Fma::try_new().ok_or_else(unavailable)?;
-    avx2::bands_sigma(token, m, u, l, up, dn);
-    Ok(())
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn avx2_bands_sigma(
-    _m: &mut [f64],
-    _u: &mut [f64],
-    _l: &mut [f64],
-    _up: f64,
-    _dn: f64,
-) -> Result<()> {
-    Err(unavailable())
 }
 
 fn unavailable() -> Error {
@@ -150,13 +132,25 @@ fn avx2_stddev(_var: &mut [f64], _nbdev: f64) -> Result<()> {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn avx2_bands(m: &mut [f64], u: &mut [f64], l: &mut [f64], up: f64, dn: f64) -> Result<()> {
+fn avx2_bands<const ROOT: bool>(
+    m: &mut [f64],
+    u: &mut [f64],
+    l: &mut [f64],
+    up: f64,
+    dn: f64,
+) -> Result<()> {
     let token = crate::dispatch::Avx2Fma::try_new().ok_or_else(unavailable)?;
-    avx2::bands(token, m, u, l, up, dn);
+    avx2::bands::<ROOT>(token, m, u, l, up, dn);
     Ok(())
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn avx2_bands(_m: &mut [f64], _u: &mut [f64], _l: &mut [f64], _up: f64, _dn: f64) -> Result<()> {
+fn avx2_bands<const ROOT: bool>(
+    _m: &mut [f64],
+    _u: &mut [f64],
+    _l: &mut [f64],
+    _up: f64,
+    _dn: f64,
+) -> Result<()> {
     Err(unavailable())
 }

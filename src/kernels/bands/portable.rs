@@ -38,34 +38,11 @@ pub(crate) fn stddev(var: &mut [f64], k: f64) {
     scalar::stddev(chunks.into_remainder(), k);
 }
 
-pub(crate) fn bands(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], up: f64, dn: f64) {
-    let n = middle.len();
-    let body = n / 2 * 2;
-    let (upv, dnv, nan) = (f64x2::splat(up), f64x2::splat(dn), f64x2::splat(f64::NAN));
-    for i in (0..body).step_by(2) {
-        let m = f64x2::from([middle[i], middle[i + 1]]);
-        let v = f64x2::from([upper[i], upper[i + 1]]);
-        let sd = sigma(v);
-        let ok = finite(m) & finite(v);
-        let mo = ok.bitselect(m, nan);
-        let uo = ok.bitselect(m + upv * sd, nan);
-        let lo = ok.bitselect(m - dnv * sd, nan);
-        middle[i..i + 2].copy_from_slice(&mo.to_array());
-        upper[i..i + 2].copy_from_slice(&uo.to_array());
-        lower[i..i + 2].copy_from_slice(&lo.to_array());
-    }
-    scalar::bands(
-        &mut middle[body..],
-        &mut upper[body..],
-        &mut lower[body..],
-        up,
-        dn,
-    );
-}
-
-pub(crate) fn bands_sigma(
+/// As `scalar::bands` (same bits): `upper` holds the variance (`ROOT`) or
+/// σ on entry.
+pub(crate) fn bands<const ROOT: bool>(
     middle: &mut [f64],
-    sigma: &mut [f64],
+    upper: &mut [f64],
     lower: &mut [f64],
     up: f64,
     dn: f64,
@@ -75,18 +52,19 @@ pub(crate) fn bands_sigma(
     let (upv, dnv, nan) = (f64x2::splat(up), f64x2::splat(dn), f64x2::splat(f64::NAN));
     for i in (0..body).step_by(2) {
         let m = f64x2::from([middle[i], middle[i + 1]]);
-        let sd = f64x2::from([sigma[i], sigma[i + 1]]);
-        let ok = finite(m) & finite(sd);
+        let v = f64x2::from([upper[i], upper[i + 1]]);
+        let sd = if ROOT { sigma(v) } else { v };
+        let ok = finite(m) & finite(v);
         let mo = ok.bitselect(m, nan);
         let uo = ok.bitselect(m + upv * sd, nan);
         let lo = ok.bitselect(m - dnv * sd, nan);
         middle[i..i + 2].copy_from_slice(&mo.to_array());
-        sigma[i..i + 2].copy_from_slice(&uo.to_array());
+        upper[i..i + 2].copy_from_slice(&uo.to_array());
         lower[i..i + 2].copy_from_slice(&lo.to_array());
     }
-    scalar::bands_sigma(
+    scalar::bands::<ROOT>(
         &mut middle[body..],
-        &mut sigma[body..],
+        &mut upper[body..],
         &mut lower[body..],
         up,
         dn,

@@ -31,50 +31,32 @@ pub(crate) fn stddev(var: &mut [f64], k: f64) {
     }
 }
 
-/// One bar of the bands: `(middle, upper, lower)`.
+/// One bar of the bands, `(middle, upper, lower)`, from the mean `m`
+/// and `v`: the variance if `ROOT` (σ = `stddev_one(v, 1.0)`), else σ
+/// itself (as `stddev_one` gives it). NaN lines unless both are finite.
 #[inline(always)]
-pub(crate) fn bands_one(m: f64, var: f64, up: f64, dn: f64) -> (f64, f64, f64) {
-    if m.is_finite() && var.is_finite() {
-        let sd = stddev_one(var, 1.0);
+pub(crate) fn bands_one<const ROOT: bool>(m: f64, v: f64, up: f64, dn: f64) -> (f64, f64, f64) {
+    if m.is_finite() && v.is_finite() {
+        let sd = if ROOT { stddev_one(v, 1.0) } else { v };
         (m, m + up * sd, m - dn * sd)
     } else {
         (f64::NAN, f64::NAN, f64::NAN)
     }
 }
 
-pub(crate) fn bands(middle: &mut [f64], upper: &mut [f64], lower: &mut [f64], up: f64, dn: f64) {
-    for ((m, u), l) in middle
-        .iter_mut()
-        .zip(upper.iter_mut())
-        .zip(lower.iter_mut())
-    {
-        (*m, *u, *l) = bands_one(*m, *u, up, dn);
-    }
-}
-
-/// One bar of the bands from `σ` (see `bands_from_mean_sigma`): the same
-/// value as [`bands_one`] with `sd = stddev_one(var, 1.0)`.
-#[inline(always)]
-pub(crate) fn bands_sigma_one(m: f64, sd: f64, up: f64, dn: f64) -> (f64, f64, f64) {
-    if m.is_finite() && sd.is_finite() {
-        (m, m + up * sd, m - dn * sd)
-    } else {
-        (f64::NAN, f64::NAN, f64::NAN)
-    }
-}
-
-pub(crate) fn bands_sigma(
+/// The bands in place: `upper` holds the variance (`ROOT`) or σ on entry.
+pub(crate) fn bands<const ROOT: bool>(
     middle: &mut [f64],
-    sigma: &mut [f64],
+    upper: &mut [f64],
     lower: &mut [f64],
     up: f64,
     dn: f64,
 ) {
     for ((m, u), l) in middle
         .iter_mut()
-        .zip(sigma.iter_mut())
+        .zip(upper.iter_mut())
         .zip(lower.iter_mut())
     {
-        (*m, *u, *l) = bands_sigma_one(*m, *u, up, dn);
+        (*m, *u, *l) = bands_one::<ROOT>(*m, *u, up, dn);
     }
 }

@@ -41,12 +41,8 @@ use super::{Finish, GROUPED_MAX, SEQUENTIAL_MAX};
 use crate::dispatch::Avx2Fma;
 use crate::kernels::bands;
 
-/// Rolling variance with AVX2; same contract as [`scalar::rolling`].
-pub(crate) fn rolling(token: Avx2Fma, x: &[f64], p: usize, ddof: usize, out: &mut [f64]) {
-    rolling_finished(token, x, p, ddof, out, Finish::Raw);
-}
-
-/// [`rolling`], each output finished by `fin` (see [`Finish`]). On the
+/// Rolling variance with AVX2 (same contract as [`scalar::rolling`]),
+/// each output finished by `fin` (see [`Finish`]). On the
 /// vertical path (`p <=` [`SEQUENTIAL_MAX`]) the finishing operations run
 /// in registers before the store (so the square root of STDDEV overlaps
 /// the scans' arithmetic); elsewhere they follow the kernel as a pass

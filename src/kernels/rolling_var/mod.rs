@@ -141,28 +141,7 @@ pub fn rolling_var(
     ddof: usize,
     out: &mut [f64],
 ) -> Result<()> {
-    check_args(backend, period, ddof)?;
-    check_len("out", x.len(), out.len())?;
-    let p = period;
-    if p > x.len() {
-        out.fill(f64::NAN);
-        return Ok(());
-    }
-    match backend {
-        Backend::Scalar => scalar::rolling(x, p, ddof, out),
-        Backend::Portable => portable::rolling(x, p, ddof, out),
-        #[cfg(target_arch = "x86_64")]
-        Backend::Avx2 => {
-            let Some(token) = crate::dispatch::Avx2Fma::try_new() else {
-                return Err(crate::Error::BackendUnavailable { backend });
-            };
-            avx2::rolling(token, x, p, ddof, out);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        Backend::Avx2 => return Err(crate::Error::BackendUnavailable { backend }),
-    }
-    out[..p - 1].fill(f64::NAN);
-    Ok(())
+    rolling_var_finished(backend, x, period, ddof, out, Finish::Raw)
 }
 
 /// What a variance kernel does to each output before it is stored: the
@@ -209,8 +188,14 @@ pub(crate) fn rolling_var_finished(
             };
             avx2::rolling_finished(token, x, p, ddof, out, fin);
         }
-        _ => {
-            rolling_var(backend, x, p, ddof, out)?;
+        #[cfg(not(target_arch = "x86_64"))]
+        Backend::Avx2 => return Err(crate::Error::BackendUnavailable { backend }),
+        Backend::Scalar | Backend::Portable => {
+            if backend == Backend::Scalar {
+                scalar::rolling(x, p, ddof, out);
+            } else {
+                portable::rolling(x, p, ddof, out);
+            }
             match fin {
                 Finish::Raw => {}
                 Finish::FiniteOrNan => crate::kernels::bands::finite_or_nan(backend, out)?,
