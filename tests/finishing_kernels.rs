@@ -255,3 +255,45 @@ fn tiled_indicators_equal_whole_series_kernels() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    /// The one-pass (tiled) BBANDS equals, bit for bit, the variance and
+    /// mean kernels over the whole series followed by the bands kernel,
+    /// on every backend: at any length (one tile,
+    /// several, every kind of last tile), with NaN/±inf sprinkled in and
+    /// optionally a stretch of huge values whose variance overflows while
+    /// their mean does not (middle NaN although the SMA is finite).
+    #[test]
+    fn bbands_one_pass_equals_kernels_then_bands(
+        n in 0usize..7000,
+        p in 2usize..=70,
+        seed in any::<u64>(),
+        kind in 0..ALL_KINDS.len(),
+        every in 50usize..3000,
+        huge in any::<bool>(),
+    ) {
+        let mut x = series(ALL_KINDS[kind], n, seed);
+        sprinkle_non_finite(&mut x, every, seed);
+        if huge {
+            for v in &mut x[n / 3..n / 2] {
+                *v *= 1e200;
+            }
+        }
+        for be in Backend::available() {
+            let mut var = vec![0.0; n];
+            rolling_var::rolling_var(be, &x, p, 0, &mut var).unwrap();
+            let mut m = vec![0.0; n];
+            rolling_sum::rolling_mean(be, &x, p, &mut m).unwrap();
+            let (mut u, mut l) = (var, vec![0.0; n]);
+            bands::bands_from_mean_var(be, &mut m, &mut u, &mut l, 2.0, 0.5).unwrap();
+            let got = with_backend(be, || ta_kernels::bbands(&x, p, 2.0, 0.5))
+                .unwrap()
+                .unwrap();
+            prop_assert!(same_bits(&got.middle, &m), "{be} middle");
+            prop_assert!(same_bits(&got.upper, &u), "{be} upper");
+            prop_assert!(same_bits(&got.lower, &l), "{be} lower");
+        }
+    }
+}

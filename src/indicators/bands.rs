@@ -6,13 +6,15 @@
 //! ([`crate::kernels::rolling_var`]), which never returns a negative
 //! variance (TA-Lib 0.8.1's floor) and gives exactly 0 on a flat window.
 //!
-//! Each indicator makes one pass over memory: the series is processed in
-//! tiles of about 2048 bars (aligned to the kernels' chunks of `period`
-//! values, so the results are bit-identical to untiled runs). The
-//! variance kernel applies VAR's non-finite → NaN step and STDDEV's `√`
-//! itself, before each store (in registers on the AVX2 path, where the
-//! square roots overlap the scans' arithmetic); BBANDS then forms the
-//! bands from σ and the mean while the tile is in cache.
+//! Each indicator makes one pass over memory. The variance kernel
+//! applies VAR's non-finite → NaN step and STDDEV's `√` itself, before
+//! each store: in registers on the AVX2 path for periods up to 64 (where
+//! the square roots overlap the scans' arithmetic, and VAR and STDDEV are
+//! the kernel alone), otherwise right after the kernel, tile by tile. The
+//! series is processed in tiles of about 2048 bars (aligned to the
+//! kernels' chunks of `period` values, so the results are bit-identical
+//! to untiled runs); BBANDS forms the bands from σ and the mean while the
+//! tile is in cache.
 
 use super::common::{check_outs, check_ta_period};
 use crate::Backend;
@@ -260,8 +262,11 @@ pub fn stddev_into(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Res
     check_nbdev("nbdev", nbdev)?;
     check_outs(x.len(), &[("out", out.len())])?;
     let backend = Backend::active();
+    let fin = Finish::Sigma(nbdev);
+    if rolling_var::finish_is_fused(backend, period) {
+        return rolling_var::rolling_var_finished(backend, x, period, 0, out, fin);
+    }
     tiled(x.len(), period, [out], |h0, _, b, [o]| {
-        let fin = Finish::Sigma(nbdev);
         rolling_var::rolling_var_finished(backend, &x[h0..b], period, 0, &mut o[h0..b], fin)
     })
 }
@@ -287,8 +292,11 @@ pub fn var_into(x: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     check_ta_period("period", period, 1)?;
     check_outs(x.len(), &[("out", out.len())])?;
     let backend = Backend::active();
+    let fin = Finish::FiniteOrNan;
+    if rolling_var::finish_is_fused(backend, period) {
+        return rolling_var::rolling_var_finished(backend, x, period, 0, out, fin);
+    }
     tiled(x.len(), period, [out], |h0, _, b, [o]| {
-        let fin = Finish::FiniteOrNan;
         rolling_var::rolling_var_finished(backend, &x[h0..b], period, 0, &mut o[h0..b], fin)
     })
 }
