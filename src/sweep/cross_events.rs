@@ -67,7 +67,11 @@ const GROUP: usize = 8;
 /// Sentinel entries before the sorted order (value `−∞`, below every
 /// SMA value, which is finite or NaN), so that the 4-wide windows of the
 /// AVX2 insertion step never read before the buffer.
-const PAD: usize = 4;
+const PAD: usize = 8;
+
+/// Slots after the order (values and rows are whole groups of 4 for the
+/// AVX2 insertion step; their contents are never part of the order).
+const TAIL: usize = 0;
 
 /// The cell of the row pair `(f, s)`, `f < s`: `s·(s − 1)/2 + f`, a
 /// triangular index (one cell per unordered pair of rows).
@@ -146,12 +150,13 @@ struct Order {
 }
 
 impl Order {
-    /// The order of the bar at column `c` of `rows` (`nr` rows of `stride`).
-    fn new(rows: &[f64], stride: usize, nr: usize, c: usize, avx2: bool) -> Order {
+    /// The order of the bar whose values (one per row) are `bar`.
+    fn new(bar: &[f64], avx2: bool) -> Order {
+        let nr = bar.len();
         let mut sorted = Vec::with_capacity(nr);
         let mut out = Vec::new();
         for r in 0..nr {
-            let v = rows[r * stride + c];
+            let v = bar[r];
             if v.is_nan() {
                 out.push(r as u32);
             } else {
@@ -169,6 +174,8 @@ impl Order {
         let mut r = vec![0u32; PAD];
         v.extend(sorted.iter().map(|e| e.0));
         r.extend(sorted.iter().map(|e| e.1));
+        v.extend([f64::NAN; TAIL]);
+        r.extend([0; TAIL]);
         Order {
             v,
             r,
@@ -179,19 +186,29 @@ impl Order {
         }
     }
 
-    /// Moves to the bar at column `c`, writing the cell of every cross
+    /// The number of entries in the order.
+    fn n(&self) -> usize {
+        self.v.len() - PAD - TAIL
+    }
+
+    /// The number of rows (in the order or out of it).
+    fn rows_len(&self) -> usize {
+        self.tri.len()
+    }
+
+    /// Moves to the bar of values `bar` (one per row), writing the cell of every cross
     /// above (`f_row < s_row`, see [`cell`]) to `buf` and returning their
-    /// number; `buf` has room for `nr·(nr − 1)/2 + 4` (the swaps one bar
-    /// can take, plus the slack of one 4-wide store).
+    /// number; `buf` has room for `nr·(nr − 1)/2 + 8` (the swaps one bar
+    /// can take, plus the slack of one 8-wide store).
     #[inline(always)]
-    fn step(&mut self, rows: &[f64], stride: usize, c: usize, buf: &mut [u32]) -> usize {
+    fn step(&mut self, bar: &[f64], buf: &mut [u32]) -> usize {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `self.avx2` is only set when AVX2 and POPCNT are
             // available.
-            return unsafe { self.step_avx2(rows, stride, c, buf) };
+            return unsafe { self.step_avx2(bar, buf) };
         }
-        self.step_with::<false>(rows, stride, c, buf)
+        self.step_with::<false>(bar, buf)
     }
 
     /// [`Order::step`] compiled with AVX2, inserting with
@@ -202,45 +219,30 @@ impl Order {
     /// AVX2 and POPCNT must be available.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,popcnt")]
-    unsafe fn step_avx2(
-        &mut self,
-        rows: &[f64],
-        stride: usize,
-        c: usize,
-        buf: &mut [u32],
-    ) -> usize {
-        self.step_with::<true>(rows, stride, c, buf)
+    unsafe fn step_avx2(&mut self, bar: &[f64], buf: &mut [u32]) -> usize {
+        self.step_with::<true>(bar, buf)
     }
 
     /// [`Order::step`]; `AVX2` only where AVX2 is available.
     #[inline(always)]
-    fn step_with<const AVX2: bool>(
-        &mut self,
-        rows: &[f64],
-        stride: usize,
-        c: usize,
-        buf: &mut [u32],
-    ) -> usize {
+    fn step_with<const AVX2: bool>(&mut self, bar: &[f64], buf: &mut [u32]) -> usize {
         // New values, in the order of the previous bar; the candidate
         // movers are those not above every value before them (the others
         // stay in place under insertion sort).
-        let len = self.v.len() - PAD;
-        let mut nan = false;
-        let mut top = f64::NEG_INFINITY;
-        for (wi, j0) in (0..len).step_by(64).enumerate() {
-            let mut m = 0u64;
-            for j in j0..(j0 + 64).min(len) {
-                let v = rows[self.r[PAD + j] as usize * stride + c];
-                self.v[PAD + j] = v;
-                nan |= v.is_nan();
-                m |= u64::from(v <= top) << (j - j0);
-                top = if v > top { v } else { top };
-            }
-            self.movers[wi] = m;
-        }
+        #[cfg(target_arch = "x86_64")]
+        let nan = if AVX2 {
+            // SAFETY: AVX2 is available (`step_with::<true>` is only
+            // called from `step_avx2`).
+            unsafe { self.refresh_avx2(bar) }
+        } else {
+            self.refresh_scalar(bar)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let nan = self.refresh_scalar(bar);
         if nan {
-            return self.step_nan(rows, stride, c, buf);
+            return self.step_nan(bar, buf);
         }
+        let len = self.n();
         let mut ne = 0usize;
         for wi in 0..len.div_ceil(64) {
             let mut bits = self.movers[wi];
@@ -250,8 +252,8 @@ impl Order {
                 #[cfg(target_arch = "x86_64")]
                 if AVX2 {
                     // SAFETY: AVX2 is available (`step_with::<true>` is
-                    // only called from `step_avx2`); `PAD <= j < v.len()`;
-                    // `buf` has 4 slots of slack past the largest count
+                    // only called from `step_avx2`); `PAD <= j < PAD + n`;
+                    // `buf` has 8 slots of slack past the largest count
                     // (`step`'s contract).
                     ne = unsafe { self.insert_avx2(j, buf, ne) };
                     continue;
@@ -260,9 +262,106 @@ impl Order {
             }
         }
         if !self.out.is_empty() {
-            self.rejoin(rows, stride, c);
+            self.rejoin(bar);
         }
         ne
+    }
+
+    /// Loads the values of `bar` into the order (the previous bar's) and
+    /// marks the candidate movers (a value not above every value before
+    /// it) in `movers`; returns whether a value is NaN.
+    fn refresh_scalar(&mut self, bar: &[f64]) -> bool {
+        let len = self.n();
+        self.refresh_tail(bar, 0, f64::NEG_INFINITY, false, len)
+    }
+
+    /// [`Order::refresh_scalar`] from position `from` (a multiple of 4)
+    /// on, `top` the largest value before it, `nan` whether one was NaN.
+    #[inline(always)]
+    fn refresh_tail(
+        &mut self,
+        bar: &[f64],
+        from: usize,
+        mut top: f64,
+        mut nan: bool,
+        len: usize,
+    ) -> bool {
+        let mut j0 = from;
+        while j0 < len {
+            let wi = j0 / 64;
+            let end = (wi * 64 + 64).min(len);
+            let mut m = if j0 % 64 == 0 { 0 } else { self.movers[wi] };
+            for j in j0..end {
+                let v = bar[self.r[PAD + j] as usize];
+                self.v[PAD + j] = v;
+                nan |= v.is_nan();
+                m |= u64::from(v <= top) << (j % 64);
+                top = if v > top { v } else { top };
+            }
+            self.movers[wi] = m;
+            j0 = end;
+        }
+        nan
+    }
+
+    /// [`Order::refresh_scalar`] 4 positions at a time (a gather of the
+    /// values, an in-register prefix maximum), the last `len % 4`
+    /// positions by [`Order::refresh_tail`].
+    ///
+    /// # Safety
+    ///
+    /// AVX2 must be available.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn refresh_avx2(&mut self, bar: &[f64]) -> bool {
+        use core::arch::x86_64::*;
+        let len = self.n();
+        let full = len / 4 * 4;
+        assert!(self.r.len() == PAD + len + TAIL && bar.len() >= self.rows_len());
+        // SAFETY: the loads and stores touch `r[PAD + j0 .. PAD + j0 + 4]`
+        // and `v[PAD + j0 .. PAD + j0 + 4]` for `j0 + 4 <= len` (in
+        // bounds: both hold `PAD + len` entries) and `movers[j0 / 64]`
+        // (`movers` has a word per 64 rows, `len <= rows`); the gather
+        // reads `bar[r]` for rows `r` of the order, each `< rows_len() <=
+        // bar.len()` (asserted); AVX2 is available (contract).
+        unsafe {
+            let rp = self.r.as_ptr().add(PAD);
+            let vp = self.v.as_mut_ptr().add(PAD);
+            let mp = self.movers.as_mut_ptr();
+            let ninf = _mm256_set1_pd(f64::NEG_INFINITY);
+            let mut top = ninf;
+            let mut nan = _mm256_setzero_pd();
+            let mut m = 0u64;
+            let mut j0 = 0;
+            while j0 < full {
+                let idx = _mm_loadu_si128(rp.add(j0).cast());
+                let v = _mm256_i32gather_pd::<8>(bar.as_ptr(), idx);
+                _mm256_storeu_pd(vp.add(j0), v);
+                nan = _mm256_or_pd(nan, _mm256_cmp_pd::<_CMP_UNORD_Q>(v, v));
+                // Inclusive prefix maximum of the 4 lanes, then of `top`.
+                let s1 = _mm256_blend_pd::<0b0001>(_mm256_permute4x64_pd::<0b10_01_00_00>(v), ninf);
+                let m1 = _mm256_max_pd(v, s1);
+                let s2 =
+                    _mm256_blend_pd::<0b0011>(_mm256_permute4x64_pd::<0b01_00_00_00>(m1), ninf);
+                let incl = _mm256_max_pd(_mm256_max_pd(m1, s2), top);
+                // Exclusive: the largest value before each lane.
+                let excl =
+                    _mm256_blend_pd::<0b0001>(_mm256_permute4x64_pd::<0b10_01_00_00>(incl), top);
+                let bits = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(v, excl)) as u64;
+                m |= bits << (j0 % 64);
+                top = _mm256_permute4x64_pd::<0b11_11_11_11>(incl);
+                j0 += 4;
+                if j0 % 64 == 0 {
+                    *mp.add(j0 / 64 - 1) = m;
+                    m = 0;
+                }
+            }
+            if full % 64 != 0 {
+                *mp.add(full / 64) = m;
+            }
+            let nan = _mm256_movemask_pd(nan) != 0;
+            self.refresh_tail(bar, full, _mm256_cvtsd_f64(top), nan, len)
+        }
     }
 
     /// Inserts the entry at position `j` into the sorted prefix before it
@@ -289,127 +388,179 @@ impl Order {
         ne
     }
 
-    /// [`Order::insert_scalar`] with 4-wide comparisons: the places the
-    /// entry moves down are counted 4 at a time, and a move of at most 3
-    /// places is done without branches (blends of the 4 values and rows
-    /// before the entry, the crosses packed by a shuffle). A tie with a
-    /// value passed (rare outside flat runs) goes to the scalar step.
+    /// [`Order::insert_scalar`] with 8-wide comparisons: a move of at most
+    /// 7 places (most moves) is done without branches, from the 8 values
+    /// and rows before the entry held in registers (blends of them and of
+    /// the same shifted up one place, the entry at its place, the crosses
+    /// packed by a permutation), and the windows written back at the
+    /// places the next entry's windows are read from. A longer move
+    /// counts its places 4 at a time. A tie with a value passed (rare
+    /// outside flat runs) goes to the scalar step.
     ///
     /// # Safety
     ///
-    /// AVX2 and POPCNT must be available; `PAD <= j < v.len()`; `buf` has
-    /// 4 slots from `ne` on past the crosses this step can write.
+    /// AVX2 and POPCNT must be available; `PAD <= j < PAD + n` (`n` the
+    /// entries in the order); `buf` has 8 slots from `ne` on past the
+    /// crosses this step can write.
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     unsafe fn insert_avx2(&mut self, j: usize, buf: &mut [u32], ne: usize) -> usize {
         use core::arch::x86_64::*;
-        /// Lane `3 − d` set (the new place of the entry), by `d`.
-        const AT: [[i64; 4]; 4] = [[0, 0, 0, -1], [0, 0, -1, 0], [0, -1, 0, 0], [-1, 0, 0, 0]];
-        /// `pshufb` controls packing the 32-bit lanes set in the index to
-        /// the front.
-        const PACK: [[i8; 16]; 16] = {
-            let mut t = [[-1i8; 16]; 16];
+        /// `permutevar8x32` controls packing the 32-bit lanes set in the
+        /// index to the front, one byte per lane.
+        const PACK8: [u64; 256] = {
+            let mut t = [0u64; 256];
             let mut m = 0;
-            while m < 16 {
-                let mut o = 0;
-                let mut l = 0;
-                while l < 4 {
+            while m < 256 {
+                let (mut o, mut l, mut c) = (0, 0, 0u64);
+                while l < 8 {
                     if m >> l & 1 == 1 {
-                        let mut b = 0;
-                        while b < 4 {
-                            t[m][o * 4 + b] = (l * 4 + b) as i8;
-                            b += 1;
-                        }
+                        c |= (l as u64) << (8 * o);
                         o += 1;
                     }
                     l += 1;
                 }
+                t[m] = c;
                 m += 1;
             }
             t
         };
-        debug_assert!(j >= PAD && j < self.v.len() && ne + 4 <= buf.len());
-        // SAFETY: every load and store touches `v[k − 4 .. j + 1]`, `r[k −
-        // 4 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
-        // sentinels, which no value is below) and `buf[ne .. ne + 4]`, all
-        // in bounds (contract); AVX2 and POPCNT are available (contract).
+        debug_assert!(j >= PAD && j < self.v.len() && ne + 8 <= buf.len());
+        // SAFETY: every load and store touches `v[k − 8 .. j + 1]`, `r[k −
+        // 8 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
+        // sentinels, which no value is below, and `PAD >= 8`) and
+        // `buf[ne .. ne + 8]`, all in bounds (contract); the table is
+        // indexed by an 8-bit mask; AVX2 and POPCNT are available
+        // (contract).
         unsafe {
             let vp = self.v.as_mut_ptr();
             let rp = self.r.as_mut_ptr();
             let ev = *vp.add(j);
             let er = *rp.add(j);
             let e = _mm256_set1_pd(ev);
-            // Count the places, 4 at a time (the values before `j` are
-            // sorted, so those above the entry are a suffix).
-            let mut k = j;
-            let (w, above, ab) = loop {
+            let lo = _mm256_loadu_pd(vp.add(j - 8));
+            let hi = _mm256_loadu_pd(vp.add(j - 4));
+            let above_lo = _mm256_cmp_pd::<_CMP_LT_OQ>(e, lo);
+            let above_hi = _mm256_cmp_pd::<_CMP_LT_OQ>(e, hi);
+            let eq = _mm256_or_pd(
+                _mm256_cmp_pd::<_CMP_EQ_OQ>(e, lo),
+                _mm256_cmp_pd::<_CMP_EQ_OQ>(e, hi),
+            );
+            if _mm256_movemask_pd(eq) != 0 {
+                return self.insert_scalar(j, buf, ne);
+            }
+            let ab = (_mm256_movemask_pd(above_lo) | _mm256_movemask_pd(above_hi) << 4) as u32;
+            if ab == 0xFF {
+                return self.insert_long(j, buf, ne);
+            }
+            // The 8 entries before the entry are lanes `0..8` of `lo, hi`,
+            // position `j − 8 + i`; those above it (a suffix) move up one
+            // place, and the entry goes to the place below them. Written
+            // back at positions `j − 7 ..= j`, where lane `i` takes the
+            // entry before it if that one is above the entry, else the
+            // entry if the one at `i` is above it (or is the entry), else
+            // stays. The masks stay in vector registers.
+            let ones = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+            // Shifted down one lane, with `next` entering at the top: the
+            // lanes at positions `j − 7 ..= j`.
+            let down = |a: __m256d, next: __m256d| {
+                _mm256_shuffle_pd::<0b0101>(a, _mm256_permute2f128_pd::<0x21>(a, next))
+            };
+            let (xlo, xhi) = (down(lo, hi), down(hi, e));
+            let (blo, bhi) = (down(above_lo, above_hi), down(above_hi, ones));
+            let nlo = _mm256_blendv_pd(_mm256_blendv_pd(xlo, e, blo), lo, above_lo);
+            let nhi = _mm256_blendv_pd(_mm256_blendv_pd(xhi, e, bhi), hi, above_hi);
+            _mm256_storeu_pd(vp.add(j - 7), nlo);
+            _mm256_storeu_pd(vp.add(j - 3), nhi);
+            // The same moves for the rows (32-bit lanes).
+            let narrow = |a: __m256d, b: __m256d| {
+                let m =
+                    _mm256_shuffle_ps::<0b10_00_10_00>(_mm256_castpd_ps(a), _mm256_castpd_ps(b));
+                _mm256_castpd_si256(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(m)))
+            };
+            let above = narrow(above_lo, above_hi);
+            let next = narrow(blo, bhi);
+            let erv = _mm256_set1_epi32(er as i32);
+            let wr = _mm256_loadu_si256(rp.add(j - 8).cast());
+            let xr = _mm256_blend_epi32::<0x80>(
+                _mm256_permutevar8x32_epi32(wr, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7)),
+                erv,
+            );
+            let nr = _mm256_blendv_epi8(_mm256_blendv_epi8(xr, erv, next), wr, above);
+            _mm256_storeu_si256(rp.add(j - 7).cast(), nr);
+            // Crosses above: the passed rows shorter than the entry's.
+            let lt = _mm256_and_si256(_mm256_cmpgt_epi32(erv, wr), above);
+            let m = _mm256_movemask_ps(_mm256_castsi256_ps(lt)) as usize;
+            let tri = *self.tri.get_unchecked(er as usize);
+            let cells = _mm256_add_epi32(_mm256_set1_epi32(tri as i32), wr);
+            let ctl = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(PACK8[m] as i64));
+            let packed = _mm256_permutevar8x32_epi32(cells, ctl);
+            _mm256_storeu_si256(buf.as_mut_ptr().add(ne).cast(), packed);
+            ne + m.count_ones() as usize
+        }
+    }
+
+    /// [`Order::insert_avx2`] for an entry below the 8 before it: the
+    /// places counted 4 at a time, the passed entries shifted up one place.
+    ///
+    /// # Safety
+    ///
+    /// As [`Order::insert_avx2`], and the 8 values before `j` are above
+    /// the entry's.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(never)]
+    #[target_feature(enable = "avx2,popcnt")]
+    unsafe fn insert_long(&mut self, j: usize, buf: &mut [u32], ne: usize) -> usize {
+        use core::arch::x86_64::*;
+        // SAFETY: every load and store touches `v[k − 4 .. j + 1]`, `r[k −
+        // 4 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
+        // sentinels, which no value is below) and `buf[ne .. j − p]`
+        // (the passed entries, at most the crosses left, contract); AVX2
+        // is available (contract).
+        unsafe {
+            let vp = self.v.as_mut_ptr();
+            let rp = self.r.as_mut_ptr();
+            let ev = *vp.add(j);
+            let er = *rp.add(j);
+            let e = _mm256_set1_pd(ev);
+            let mut k = j - 8;
+            let ab = loop {
                 let w = _mm256_loadu_pd(vp.add(k - 4));
-                let above = _mm256_cmp_pd::<_CMP_LT_OQ>(e, w);
-                let ab = _mm256_movemask_pd(above) as u32;
+                let ab = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(e, w)) as u32;
                 let eq = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(e, w));
                 if eq != 0 {
                     return self.insert_scalar(j, buf, ne);
                 }
                 if ab != 0xF {
-                    break (w, above, ab);
+                    break ab;
                 }
                 k -= 4;
             };
-            let erv = _mm_set1_epi32(er as i32);
+            let p = k - ab.count_ones() as usize;
             let tri = *self.tri.get_unchecked(er as usize);
-            if k != j {
-                // A long move: shift the passed entries up one place.
-                let d = j - k + ab.count_ones() as usize;
-                let p = j - d;
-                let mut ne = ne;
-                for i in p..j {
-                    let g = *rp.add(i);
-                    *buf.as_mut_ptr().add(ne) = tri.wrapping_add(g);
-                    ne += usize::from(g < er);
-                }
-                // From the top, 4 at a time (each load below the
-                // previous store), then one at a time.
-                let mut hi = j;
-                while hi - p >= 4 {
-                    _mm256_storeu_pd(vp.add(hi - 3), _mm256_loadu_pd(vp.add(hi - 4)));
-                    let g = _mm_loadu_si128(rp.add(hi - 4).cast());
-                    _mm_storeu_si128(rp.add(hi - 3).cast(), g);
-                    hi -= 4;
-                }
-                while hi > p {
-                    *vp.add(hi) = *vp.add(hi - 1);
-                    *rp.add(hi) = *rp.add(hi - 1);
-                    hi -= 1;
-                }
-                *vp.add(p) = ev;
-                *rp.add(p) = er;
-                return ne;
+            let mut ne = ne;
+            for i in p..j {
+                let g = *rp.add(i);
+                *buf.as_mut_ptr().add(ne) = tri.wrapping_add(g);
+                ne += usize::from(g < er);
             }
-            // The entries above the new one are lanes `4 − d ..= 3` of the
-            // window, each moving up one place.
-            let d = ab.count_ones() as usize;
-            let at = _mm256_loadu_si256(AT[d].as_ptr().cast());
-            let x = _mm256_loadu_pd(vp.add(j - 3));
-            let nv = _mm256_blendv_pd(x, w, above);
-            let nv = _mm256_blendv_pd(nv, e, _mm256_castsi256_pd(at));
-            _mm256_storeu_pd(vp.add(j - 3), nv);
-            // The same moves for the rows (32-bit lanes).
-            let narrow = |m: __m256i| {
-                let m = _mm256_permutevar8x32_epi32(m, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
-                _mm256_castsi256_si128(m)
-            };
-            let wr = _mm_loadu_si128(rp.add(j - 4).cast());
-            let xr = _mm_loadu_si128(rp.add(j - 3).cast());
-            let nr = _mm_blendv_epi8(xr, wr, narrow(_mm256_castpd_si256(above)));
-            let nr = _mm_blendv_epi8(nr, erv, narrow(at));
-            _mm_storeu_si128(rp.add(j - 3).cast(), nr);
-            // Crosses above: the passed rows shorter than the entry's.
-            let lt = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(erv, wr))) as u32;
-            let m = (lt & ab) as usize;
-            let cells = _mm_add_epi32(_mm_set1_epi32(tri as i32), wr);
-            let packed = _mm_shuffle_epi8(cells, _mm_loadu_si128(PACK[m].as_ptr().cast()));
-            _mm_storeu_si128(buf.as_mut_ptr().add(ne).cast(), packed);
-            ne + m.count_ones() as usize
+            // From the top, 4 at a time (each load below the previous
+            // store), then one at a time.
+            let mut hi = j;
+            while hi - p >= 4 {
+                _mm256_storeu_pd(vp.add(hi - 3), _mm256_loadu_pd(vp.add(hi - 4)));
+                let g = _mm_loadu_si128(rp.add(hi - 4).cast());
+                _mm_storeu_si128(rp.add(hi - 3).cast(), g);
+                hi -= 4;
+            }
+            while hi > p {
+                *vp.add(hi) = *vp.add(hi - 1);
+                *rp.add(hi) = *rp.add(hi - 1);
+                hi -= 1;
+            }
+            *vp.add(p) = ev;
+            *rp.add(p) = er;
+            ne
         }
     }
 
@@ -417,9 +568,9 @@ impl Order {
     /// are already in `v`, in the previous bar's order): those rows leave
     /// the order, the others are sorted, and rows valid again rejoin.
     #[cold]
-    fn step_nan(&mut self, rows: &[f64], stride: usize, c: usize, buf: &mut [u32]) -> usize {
+    fn step_nan(&mut self, bar: &[f64], buf: &mut [u32]) -> usize {
         let mut len = PAD;
-        for j in PAD..self.v.len() {
+        for j in PAD..PAD + self.n() {
             let (v, r) = (self.v[j], self.r[j]);
             if v.is_nan() {
                 self.out.push(r);
@@ -431,36 +582,124 @@ impl Order {
         }
         self.v.truncate(len);
         self.r.truncate(len);
+        self.v.extend([f64::NAN; TAIL]);
+        self.r.extend([0; TAIL]);
         let mut ne = 0;
         for j in PAD + 1..len {
             ne = self.insert_scalar(j, buf, ne);
         }
-        self.rejoin(rows, stride, c);
+        self.rejoin(bar);
         ne
     }
 
     /// Rows valid again at column `c` join the order, without events.
     #[cold]
-    fn rejoin(&mut self, rows: &[f64], stride: usize, c: usize) {
+    fn rejoin(&mut self, bar: &[f64]) {
         let mut i = 0;
         while i < self.out.len() {
             let row = self.out[i];
-            let v = rows[row as usize * stride + c];
+            let v = bar[row as usize];
             if v.is_nan() {
                 i += 1;
                 continue;
             }
             self.out.swap_remove(i);
             let at = PAD
-                + self.v[PAD..]
+                + self.v[PAD..PAD + self.n()]
                     .iter()
-                    .zip(&self.r[PAD..])
+                    .zip(&self.r[PAD..PAD + self.n()])
                     .take_while(|&(&gv, &gr)| below(gv, gr, v, row))
                     .count();
             self.v.insert(at, v);
             self.r.insert(at, row);
         }
     }
+}
+
+/// Columns `from..m` of the block `rows` (`nr` rows of [`STRIDE`]) bar by
+/// bar into `bars` (bar `c` at `bars[c·nr ..][..nr]`), so that a step
+/// reads one bar's values from contiguous memory.
+fn transpose(avx2: bool, rows: &[f64], nr: usize, from: usize, m: usize, bars: &mut [f64]) {
+    assert!(m <= STRIDE && rows.len() >= nr * STRIDE && bars.len() >= m * nr);
+    let mut r0 = 0;
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is only set when AVX2 is available; the sizes are
+        // asserted above.
+        r0 = unsafe { transpose_avx2(rows, nr, from, m, bars) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
+    // The rows left (all, or the last `nr % 4`), one value at a time.
+    for c in from..m {
+        for r in r0..nr {
+            bars[c * nr + r] = rows[r * STRIDE + c];
+        }
+    }
+}
+
+/// The first `nr / 4 · 4` rows of [`transpose`] for columns `from..m`,
+/// in 4 × 4 tiles (columns not in a whole tile one at a time); returns
+/// the number of rows done.
+///
+/// # Safety
+///
+/// AVX2 must be available; `m <= STRIDE`, `rows.len() >= nr · STRIDE`,
+/// `bars.len() >= m · nr`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_avx2(
+    rows: &[f64],
+    nr: usize,
+    from: usize,
+    m: usize,
+    bars: &mut [f64],
+) -> usize {
+    use core::arch::x86_64::*;
+    let r4 = nr / 4 * 4;
+    let c4 = from + (m - from) / 4 * 4;
+    let (rp, bp) = (rows.as_ptr(), bars.as_mut_ptr());
+    // SAFETY: the loads read `rows[r · STRIDE + c ..][..4]` for `r < nr`,
+    // `c + 4 <= m <= STRIDE`; the stores write `bars[c · nr + r ..][..4]`
+    // for `c < m`, `r + 4 <= nr`: in bounds (contract).
+    unsafe {
+        let mut c = from;
+        while c < c4 {
+            let mut r = 0;
+            while r < r4 {
+                let a0 = _mm256_loadu_pd(rp.add(r * STRIDE + c));
+                let a1 = _mm256_loadu_pd(rp.add((r + 1) * STRIDE + c));
+                let a2 = _mm256_loadu_pd(rp.add((r + 2) * STRIDE + c));
+                let a3 = _mm256_loadu_pd(rp.add((r + 3) * STRIDE + c));
+                let t0 = _mm256_unpacklo_pd(a0, a1);
+                let t1 = _mm256_unpackhi_pd(a0, a1);
+                let t2 = _mm256_unpacklo_pd(a2, a3);
+                let t3 = _mm256_unpackhi_pd(a2, a3);
+                _mm256_storeu_pd(bp.add(c * nr + r), _mm256_permute2f128_pd::<0x20>(t0, t2));
+                _mm256_storeu_pd(
+                    bp.add((c + 1) * nr + r),
+                    _mm256_permute2f128_pd::<0x20>(t1, t3),
+                );
+                _mm256_storeu_pd(
+                    bp.add((c + 2) * nr + r),
+                    _mm256_permute2f128_pd::<0x31>(t0, t2),
+                );
+                _mm256_storeu_pd(
+                    bp.add((c + 3) * nr + r),
+                    _mm256_permute2f128_pd::<0x31>(t1, t3),
+                );
+                r += 4;
+            }
+            c += 4;
+        }
+        while c < m {
+            for r in 0..r4 {
+                *bp.add(c * nr + r) = *rp.add(r * STRIDE + c);
+            }
+            c += 1;
+        }
+    }
+    r4
 }
 
 /// The crosses of bars `c0..c1` (`c0` a multiple of 64, `c0 < c1 <=
@@ -486,8 +725,10 @@ pub(super) fn run_range<const MASKS: bool>(
     let plan = Plan::new(&table.periods);
     let mut stack = vec![0.0; plan.stack_len(BLOCK)];
     let mut rows = vec![0.0; nr * STRIDE];
+    // The block bar by bar: bar `c` at `bars[c * nr ..][..nr]`.
+    let mut bars = vec![0.0; BLOCK * nr];
     let ncells = cell(0, nr);
-    let mut events = vec![0u32; ncells + 4];
+    let mut events = vec![0u32; ncells + 8];
     let mut dy = Dyadic::new(xs, max_p, BLOCK);
     let mut order: Option<Order> = None;
     #[cfg(target_arch = "x86_64")]
@@ -520,10 +761,13 @@ pub(super) fn run_range<const MASKS: bool>(
         let mut sub: Vec<&mut [f64]> = rows.chunks_mut(STRIDE).collect();
         rows_on(backend, dy, &plan, b0, m, &mut stack, &mut sub);
         drop(sub);
+        let from = g0.max(v0) - g0;
+        transpose(avx2, &rows, nr, from, m, &mut bars);
         for t in g0.max(v0)..g1 {
             let c = t - g0;
+            let bar = &bars[c * nr..][..nr];
             let Some(o) = order.as_mut() else {
-                order = Some(Order::new(&rows, STRIDE, nr, c, avx2));
+                order = Some(Order::new(bar, avx2));
                 continue;
             };
             let (w, bit) = ((t >> 6) - c0 / 64, 1u64 << (t & 63));
@@ -534,7 +778,7 @@ pub(super) fn run_range<const MASKS: bool>(
                 cur_w = w;
             }
             let slot = w % GROUP;
-            let ne = o.step(&rows, STRIDE, c, &mut events);
+            let ne = o.step(bar, &mut events);
             for &e in &events[..ne] {
                 let e = e as usize;
                 cnt[e] += 1;
