@@ -71,7 +71,7 @@ const PAD: usize = 8;
 
 /// Slots after the order (values and rows are whole groups of 4 for the
 /// AVX2 insertion step; their contents are never part of the order).
-const TAIL: usize = 0;
+const TAIL: usize = 4;
 
 /// The cell of the row pair `(f, s)`, `f < s`: `s·(s − 1)/2 + f`, a
 /// triangular index (one cell per unordered pair of rows).
@@ -132,6 +132,16 @@ impl Table {
 #[inline(always)]
 fn below(av: f64, ar: u32, bv: f64, br: u32) -> bool {
     av < bv || (av == bv && ar < br)
+}
+
+/// The values and rows at positions `j − 7 ..= j` as the AVX2 insertion
+/// at `j` wrote them (`j == 0`: none).
+#[cfg(target_arch = "x86_64")]
+struct Window {
+    j: usize,
+    lo: core::arch::x86_64::__m256d,
+    hi: core::arch::x86_64::__m256d,
+    r: core::arch::x86_64::__m256i,
 }
 
 /// The sorted order of the valid periods at the current bar (values and
@@ -244,21 +254,21 @@ impl Order {
         }
         let len = self.n();
         let mut ne = 0usize;
-        for wi in 0..len.div_ceil(64) {
-            let mut bits = self.movers[wi];
-            while bits != 0 {
-                let j = PAD + wi * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                #[cfg(target_arch = "x86_64")]
-                if AVX2 {
-                    // SAFETY: AVX2 is available (`step_with::<true>` is
-                    // only called from `step_avx2`); `PAD <= j < PAD + n`;
-                    // `buf` has 8 slots of slack past the largest count
-                    // (`step`'s contract).
-                    ne = unsafe { self.insert_avx2(j, buf, ne) };
-                    continue;
+        #[cfg(target_arch = "x86_64")]
+        if AVX2 {
+            // SAFETY: AVX2 and POPCNT are available (`step_with::<true>`
+            // is only called from `step_avx2`); `buf` has 8 slots of slack
+            // past the largest count (`step`'s contract).
+            ne = unsafe { self.insert_all_avx2(buf) };
+        }
+        if !AVX2 {
+            for wi in 0..len.div_ceil(64) {
+                let mut bits = self.movers[wi];
+                while bits != 0 {
+                    let j = PAD + wi * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    ne = self.insert_scalar(j, buf, ne);
                 }
-                ne = self.insert_scalar(j, buf, ne);
             }
         }
         if !self.out.is_empty() {
@@ -334,8 +344,12 @@ impl Order {
             let mut m = 0u64;
             let mut j0 = 0;
             while j0 < full {
-                let idx = _mm_loadu_si128(rp.add(j0).cast());
-                let v = _mm256_i32gather_pd::<8>(bar.as_ptr(), idx);
+                // Four loads (a gather is slower here).
+                let b = bar.as_ptr();
+                let at = |i: usize| b.add(*rp.add(j0 + i) as usize);
+                let v01 = _mm_loadh_pd(_mm_load_sd(at(0)), at(1));
+                let v23 = _mm_loadh_pd(_mm_load_sd(at(2)), at(3));
+                let v = _mm256_set_m128d(v23, v01);
                 _mm256_storeu_pd(vp.add(j0), v);
                 nan = _mm256_or_pd(nan, _mm256_cmp_pd::<_CMP_UNORD_Q>(v, v));
                 // Inclusive prefix maximum of the 4 lanes, then of `top`.
@@ -388,6 +402,37 @@ impl Order {
         ne
     }
 
+    /// Inserts every candidate mover ([`Order::insert_avx2`]), carrying
+    /// the windows one insertion wrote to the next when it is at most 4
+    /// places on: then the next windows are the carried ones shifted, with
+    /// the values after them (untouched this step) loaded, instead of a
+    /// load overlapping the stores just made (such a load waits until the
+    /// stores reach the cache instead of being forwarded from them).
+    ///
+    /// # Safety
+    ///
+    /// AVX2 and POPCNT must be available; `buf` has 8 slots of slack past
+    /// the largest count.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn insert_all_avx2(&mut self, buf: &mut [u32]) -> usize {
+        let len = self.n();
+        let mut ne = 0usize;
+        // SAFETY: all-zero bits are valid vectors.
+        let mut win: Window = unsafe { core::mem::zeroed() };
+        for wi in 0..len.div_ceil(64) {
+            let mut bits = self.movers[wi];
+            while bits != 0 {
+                let j = PAD + wi * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // SAFETY: AVX2 and POPCNT are available and `buf` has 8
+                // slots of slack (contract); `PAD <= j < PAD + n`.
+                ne = unsafe { self.insert_avx2(j, buf, ne, &mut win) };
+            }
+        }
+        ne
+    }
+
     /// [`Order::insert_scalar`] with 8-wide comparisons: a move of at most
     /// 7 places (most moves) is done without branches, from the 8 values
     /// and rows before the entry held in registers (blends of them and of
@@ -404,7 +449,13 @@ impl Order {
     /// crosses this step can write.
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    unsafe fn insert_avx2(&mut self, j: usize, buf: &mut [u32], ne: usize) -> usize {
+    unsafe fn insert_avx2(
+        &mut self,
+        j: usize,
+        buf: &mut [u32],
+        ne: usize,
+        win: &mut Window,
+    ) -> usize {
         use core::arch::x86_64::*;
         /// `permutevar8x32` controls packing the 32-bit lanes set in the
         /// index to the front, one byte per lane.
@@ -438,8 +489,47 @@ impl Order {
             let ev = *vp.add(j);
             let er = *rp.add(j);
             let e = _mm256_set1_pd(ev);
-            let lo = _mm256_loadu_pd(vp.add(j - 8));
-            let hi = _mm256_loadu_pd(vp.add(j - 4));
+            let g = j.wrapping_sub(win.j);
+            let (lo, hi, wr) = if g <= 4 {
+                // The carried windows hold positions `win.j − 7 ..= win.j`;
+                // the next 4 are loaded. Shift both down `g − 1` lanes.
+                let s = (g - 1) as i32;
+                let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                let sh = _mm256_add_epi32(lane, _mm256_set1_epi32(s));
+                // For 64-bit lanes: dwords `2·((k + s) mod 4) + {0, 1}`,
+                // from the higher register where `k + s >= 4`.
+                let k2 = _mm256_srli_epi32::<1>(lane);
+                let src = _mm256_add_epi32(k2, _mm256_set1_epi32(s));
+                let dw = _mm256_add_epi32(
+                    _mm256_slli_epi32::<1>(_mm256_and_si256(src, _mm256_set1_epi32(3))),
+                    _mm256_and_si256(lane, _mm256_set1_epi32(1)),
+                );
+                let up = _mm256_castsi256_pd(_mm256_cmpgt_epi32(src, _mm256_set1_epi32(3)));
+                let perm = |a: __m256d| {
+                    _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(a), dw))
+                };
+                let next = _mm256_loadu_pd(vp.add(win.j + 1));
+                let (p0, p1, p2) = (perm(win.lo), perm(win.hi), perm(next));
+                let lo = _mm256_blendv_pd(p0, p1, up);
+                let hi = _mm256_blendv_pd(p1, p2, up);
+                // Rows: lanes `(k + s) mod 8`, from the next 4 where `k + s >= 8`.
+                let nextr = _mm256_castsi128_si256(_mm_loadu_si128(rp.add(win.j + 1).cast()));
+                let idx = _mm256_and_si256(sh, _mm256_set1_epi32(7));
+                let upr = _mm256_cmpgt_epi32(sh, _mm256_set1_epi32(7));
+                let wr = _mm256_blendv_epi8(
+                    _mm256_permutevar8x32_epi32(win.r, idx),
+                    _mm256_permutevar8x32_epi32(nextr, idx),
+                    upr,
+                );
+                (lo, hi, wr)
+            } else {
+                (
+                    _mm256_loadu_pd(vp.add(j - 8)),
+                    _mm256_loadu_pd(vp.add(j - 4)),
+                    _mm256_loadu_si256(rp.add(j - 8).cast()),
+                )
+            };
+            win.j = 0;
             let above_lo = _mm256_cmp_pd::<_CMP_LT_OQ>(e, lo);
             let above_hi = _mm256_cmp_pd::<_CMP_LT_OQ>(e, hi);
             let eq = _mm256_or_pd(
@@ -481,13 +571,18 @@ impl Order {
             let above = narrow(above_lo, above_hi);
             let next = narrow(blo, bhi);
             let erv = _mm256_set1_epi32(er as i32);
-            let wr = _mm256_loadu_si256(rp.add(j - 8).cast());
             let xr = _mm256_blend_epi32::<0x80>(
                 _mm256_permutevar8x32_epi32(wr, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7)),
                 erv,
             );
             let nr = _mm256_blendv_epi8(_mm256_blendv_epi8(xr, erv, next), wr, above);
             _mm256_storeu_si256(rp.add(j - 7).cast(), nr);
+            *win = Window {
+                j,
+                lo: nlo,
+                hi: nhi,
+                r: nr,
+            };
             // Crosses above: the passed rows shorter than the entry's.
             let lt = _mm256_and_si256(_mm256_cmpgt_epi32(erv, wr), above);
             let m = _mm256_movemask_ps(_mm256_castsi256_ps(lt)) as usize;
