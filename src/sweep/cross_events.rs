@@ -134,6 +134,26 @@ fn below(av: f64, ar: u32, bv: f64, br: u32) -> bool {
     av < bv || (av == bv && ar < br)
 }
 
+/// `permutevar8x32` controls packing the 32-bit lanes set in the
+/// index to the front, one byte per lane.
+const PACK8: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut o, mut l, mut c) = (0, 0, 0u64);
+        while l < 8 {
+            if m >> l & 1 == 1 {
+                c |= (l as u64) << (8 * o);
+                o += 1;
+            }
+            l += 1;
+        }
+        t[m] = c;
+        m += 1;
+    }
+    t
+};
+
 /// The values and rows at positions `j − 7 ..= j` as the AVX2 insertion
 /// at `j` wrote them (`j == 0`: none).
 #[cfg(target_arch = "x86_64")]
@@ -457,25 +477,6 @@ impl Order {
         win: &mut Window,
     ) -> usize {
         use core::arch::x86_64::*;
-        /// `permutevar8x32` controls packing the 32-bit lanes set in the
-        /// index to the front, one byte per lane.
-        const PACK8: [u64; 256] = {
-            let mut t = [0u64; 256];
-            let mut m = 0;
-            while m < 256 {
-                let (mut o, mut l, mut c) = (0, 0, 0u64);
-                while l < 8 {
-                    if m >> l & 1 == 1 {
-                        c |= (l as u64) << (8 * o);
-                        o += 1;
-                    }
-                    l += 1;
-                }
-                t[m] = c;
-                m += 1;
-            }
-            t
-        };
         debug_assert!(j >= PAD && j < self.v.len() && ne + 8 <= buf.len());
         // SAFETY: every load and store touches `v[k − 8 .. j + 1]`, `r[k −
         // 8 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
@@ -609,9 +610,10 @@ impl Order {
         use core::arch::x86_64::*;
         // SAFETY: every load and store touches `v[k − 4 .. j + 1]`, `r[k −
         // 4 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
-        // sentinels, which no value is below) and `buf[ne .. j − p]`
-        // (the passed entries, at most the crosses left, contract); AVX2
-        // is available (contract).
+        // sentinels, which no value is below), then `v[hi − 8 .. hi + 1]`,
+        // `r[hi − 8 .. hi + 1]` for `p < hi + 8`, `p >= PAD >= 8`, and
+        // `buf[ne .. ne + 8]` (contract); the table is indexed by an 8-bit
+        // mask; AVX2 is available (contract).
         unsafe {
             let vp = self.v.as_mut_ptr();
             let rp = self.r.as_mut_ptr();
@@ -632,29 +634,57 @@ impl Order {
                 k -= 4;
             };
             let p = k - ab.count_ones() as usize;
-            let tri = *self.tri.get_unchecked(er as usize);
+            let tri = _mm256_set1_epi32(*self.tri.get_unchecked(er as usize) as i32);
+            let erv = _mm256_set1_epi32(er as i32);
+            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let down = |a: __m256d, next: __m256d| {
+                _mm256_shuffle_pd::<0b0101>(a, _mm256_permute2f128_pd::<0x21>(a, next))
+            };
+            let wide = |m: __m256i| {
+                (
+                    _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(m))),
+                    _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256::<1>(m))),
+                )
+            };
+            // Blocks of 8 from the top: the entries at positions `hi − 8
+            // .. hi` move up one place where at or above `p` (lanes `>=
+            // t`), the entry goes to `p`, the rest stays; each block is
+            // loaded below the one stored before it.
             let mut ne = ne;
-            for i in p..j {
-                let g = *rp.add(i);
-                *buf.as_mut_ptr().add(ne) = tri.wrapping_add(g);
-                ne += usize::from(g < er);
-            }
-            // From the top, 4 at a time (each load below the previous
-            // store), then one at a time.
             let mut hi = j;
-            while hi - p >= 4 {
-                _mm256_storeu_pd(vp.add(hi - 3), _mm256_loadu_pd(vp.add(hi - 4)));
-                let g = _mm_loadu_si128(rp.add(hi - 4).cast());
-                _mm_storeu_si128(rp.add(hi - 3).cast(), g);
-                hi -= 4;
+            loop {
+                let t = (p + 8) as isize - hi as isize;
+                let tv = _mm256_set1_epi32(t as i32);
+                let above = _mm256_cmpgt_epi32(lane, _mm256_sub_epi32(tv, _mm256_set1_epi32(1)));
+                let next = _mm256_cmpgt_epi32(lane, _mm256_sub_epi32(tv, _mm256_set1_epi32(2)));
+                let (a_lo, a_hi) = wide(above);
+                let (n_lo, n_hi) = wide(next);
+                let lo = _mm256_loadu_pd(vp.add(hi - 8));
+                let hv = _mm256_loadu_pd(vp.add(hi - 4));
+                let wr = _mm256_loadu_si256(rp.add(hi - 8).cast());
+                let (xlo, xhi) = (down(lo, hv), down(hv, e));
+                let nlo = _mm256_blendv_pd(_mm256_blendv_pd(xlo, e, n_lo), lo, a_lo);
+                let nhi = _mm256_blendv_pd(_mm256_blendv_pd(xhi, e, n_hi), hv, a_hi);
+                _mm256_storeu_pd(vp.add(hi - 7), nlo);
+                _mm256_storeu_pd(vp.add(hi - 3), nhi);
+                let xr = _mm256_blend_epi32::<0x80>(
+                    _mm256_permutevar8x32_epi32(wr, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7)),
+                    erv,
+                );
+                let nr = _mm256_blendv_epi8(_mm256_blendv_epi8(xr, erv, next), wr, above);
+                _mm256_storeu_si256(rp.add(hi - 7).cast(), nr);
+                let lt = _mm256_and_si256(_mm256_cmpgt_epi32(erv, wr), above);
+                let m = _mm256_movemask_ps(_mm256_castsi256_ps(lt)) as usize;
+                let cells = _mm256_add_epi32(tri, wr);
+                let ctl = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(PACK8[m] as i64));
+                let packed = _mm256_permutevar8x32_epi32(cells, ctl);
+                _mm256_storeu_si256(buf.as_mut_ptr().add(ne).cast(), packed);
+                ne += m.count_ones() as usize;
+                if t >= 1 {
+                    break;
+                }
+                hi -= 8;
             }
-            while hi > p {
-                *vp.add(hi) = *vp.add(hi - 1);
-                *rp.add(hi) = *rp.add(hi - 1);
-                hi -= 1;
-            }
-            *vp.add(p) = ev;
-            *rp.add(p) = er;
             ne
         }
     }
