@@ -172,6 +172,32 @@ const PACK8: [u64; 256] = {
     t
 };
 
+/// Controls shifting a carried [`Window`] down `s` lanes (index `s`, 0..=3),
+/// lane `k` taking lane `k + s` of the concatenation of the window and
+/// the values (rows) after it: for the values (64-bit lanes of two
+/// registers, permuted as 32-bit halves) the halves `2·((k + s) mod 4) +
+/// {0, 1}` and the mask of lanes from the next register (`k + s >= 4`);
+/// for the rows (one register of 8) the lanes `(k + s) mod 8` and the
+/// mask of lanes `k + s >= 8`.
+#[cfg(target_arch = "x86_64")]
+const CARRY: [[[i32; 8]; 4]; 4] = {
+    let mut t = [[[0i32; 8]; 4]; 4];
+    let mut s = 0;
+    while s < 4 {
+        let mut l = 0;
+        while l < 8 {
+            let src = l / 2 + s;
+            t[s][0][l] = (2 * (src % 4) + l % 2) as i32;
+            t[s][1][l] = if src >= 4 { -1 } else { 0 };
+            t[s][2][l] = ((l + s) % 8) as i32;
+            t[s][3][l] = if l + s >= 8 { -1 } else { 0 };
+            l += 1;
+        }
+        s += 1;
+    }
+    t
+};
+
 /// The values and rows at positions `j − 7 ..= j` as the AVX2 insertion
 /// at `j` wrote them (`j == 0`: none), for the next insertion's windows.
 #[cfg(target_arch = "x86_64")]
@@ -518,18 +544,9 @@ impl Order {
             let (lo, hi, wr) = if g <= 4 {
                 // The carried windows hold positions `win.j − 7 ..= win.j`;
                 // the next 4 are loaded. Shift both down `g − 1` lanes.
-                let s = (g - 1) as i32;
-                let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-                let sh = _mm256_add_epi32(lane, _mm256_set1_epi32(s));
-                // For 64-bit lanes: dwords `2·((k + s) mod 4) + {0, 1}`,
-                // from the higher register where `k + s >= 4`.
-                let k2 = _mm256_srli_epi32::<1>(lane);
-                let src = _mm256_add_epi32(k2, _mm256_set1_epi32(s));
-                let dw = _mm256_add_epi32(
-                    _mm256_slli_epi32::<1>(_mm256_and_si256(src, _mm256_set1_epi32(3))),
-                    _mm256_and_si256(lane, _mm256_set1_epi32(1)),
-                );
-                let up = _mm256_castsi256_pd(_mm256_cmpgt_epi32(src, _mm256_set1_epi32(3)));
+                // The controls for a shift of `g − 1` lanes.
+                let ctl = |c: usize| _mm256_loadu_si256(CARRY[g - 1][c].as_ptr().cast());
+                let (dw, up, idx, upr) = (ctl(0), _mm256_castsi256_pd(ctl(1)), ctl(2), ctl(3));
                 let perm = |a: __m256d| {
                     _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(a), dw))
                 };
@@ -539,8 +556,6 @@ impl Order {
                 let hi = _mm256_blendv_pd(p1, p2, up);
                 // Rows: lanes `(k + s) mod 8`, from the next 4 where `k + s >= 8`.
                 let nextr = _mm256_castsi128_si256(_mm_loadu_si128(rp.add(win.j + 1).cast()));
-                let idx = _mm256_and_si256(sh, _mm256_set1_epi32(7));
-                let upr = _mm256_cmpgt_epi32(sh, _mm256_set1_epi32(7));
                 let wr = _mm256_blendv_epi8(
                     _mm256_permutevar8x32_epi32(win.r, idx),
                     _mm256_permutevar8x32_epi32(nextr, idx),
