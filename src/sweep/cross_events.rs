@@ -905,8 +905,17 @@ pub(super) fn run_range<const MASKS: bool>(
         && std::is_x86_feature_detected!("popcnt");
     #[cfg(not(target_arch = "x86_64"))]
     let avx2 = false;
-    // Per cell: the crosses so far and (masks) the current word.
-    let mut cnt = vec![0u64; ncells];
+    // Per cell: the crosses since they were last added to `counts` (u32:
+    // half the cache of u64; a cell gains at most one a bar, so they are
+    // added before `u32::MAX` bars have passed).
+    let mut cnt = vec![0u32; ncells];
+    let mut since = 0usize;
+    let add = |cnt: &mut [u32], counts: &mut [u64]| {
+        for &(k, c) in table.firsts.iter() {
+            counts[k] += u64::from(cnt[c]);
+            cnt[c] = 0;
+        }
+    };
     // `cur[cell * GROUP + w % GROUP]`: the words of the current group.
     let mut cur = vec![0u64; if MASKS { ncells * GROUP } else { 0 }];
     let mut cur_w = 0usize;
@@ -926,6 +935,11 @@ pub(super) fn run_range<const MASKS: bool>(
             return;
         }
         let m = b1 - b0;
+        if since + m > u32::MAX as usize {
+            add(&mut cnt, counts);
+            since = 0;
+        }
+        since += m;
         let mut sub: Vec<&mut [f64]> = rows.chunks_mut(STRIDE).collect();
         rows_on(backend, dy, &plan, b0, m, &mut stack, &mut sub);
         drop(sub);
@@ -960,7 +974,5 @@ pub(super) fn run_range<const MASKS: bool>(
         let g0 = cur_w / GROUP * GROUP;
         flush(&mut cur, words, g0, cur_w + 1 - g0);
     }
-    for &(k, c) in firsts {
-        counts[k] += cnt[c];
-    }
+    add(&mut cnt, counts);
 }
