@@ -583,7 +583,7 @@ impl Order {
             }
             let ab = (_mm256_movemask_pd(above_lo) | _mm256_movemask_pd(above_hi) << 4) as u32;
             if ab == 0xFF {
-                return self.insert_long(j, buf, ne);
+                return self.insert_long(j, buf, ne, (lo, hi, wr));
             }
             // The 8 entries before the entry are lanes `0..8` of `lo, hi`,
             // position `j − 8 + i`; those above it (a suffix) move up one
@@ -645,11 +645,23 @@ impl Order {
     /// # Safety
     ///
     /// As [`Order::insert_avx2`], and the 8 values before `j` are above
-    /// the entry's.
+    /// the entry's; `top` holds the values (two registers) and rows at
+    /// positions `j − 8 .. j`, as in memory (the first block is moved from
+    /// them, not reloaded).
     #[cfg(target_arch = "x86_64")]
     #[inline(never)]
     #[target_feature(enable = "avx2,popcnt")]
-    unsafe fn insert_long(&mut self, j: usize, buf: &mut [u32], ne: usize) -> usize {
+    unsafe fn insert_long(
+        &mut self,
+        j: usize,
+        buf: &mut [u32],
+        ne: usize,
+        top: (
+            core::arch::x86_64::__m256d,
+            core::arch::x86_64::__m256d,
+            core::arch::x86_64::__m256i,
+        ),
+    ) -> usize {
         use core::arch::x86_64::*;
         // SAFETY: every load and store touches `v[k − 4 .. j + 1]`, `r[k −
         // 4 .. j + 1]` for `PAD <= k <= j` (the scan stops at the
@@ -695,6 +707,7 @@ impl Order {
             // loaded below the one stored before it.
             let mut ne = ne;
             let mut hi = j;
+            let (mut lo, mut hv, mut wr) = top;
             loop {
                 let t = (p + 8) as isize - hi as isize;
                 let tv = _mm256_set1_epi32(t as i32);
@@ -702,9 +715,6 @@ impl Order {
                 let next = _mm256_cmpgt_epi32(lane, _mm256_sub_epi32(tv, _mm256_set1_epi32(2)));
                 let (a_lo, a_hi) = wide(above);
                 let (n_lo, n_hi) = wide(next);
-                let lo = _mm256_loadu_pd(vp.add(hi - 8));
-                let hv = _mm256_loadu_pd(vp.add(hi - 4));
-                let wr = _mm256_loadu_si256(rp.add(hi - 8).cast());
                 let (xlo, xhi) = (down(lo, hv), down(hv, e));
                 let nlo = _mm256_blendv_pd(_mm256_blendv_pd(xlo, e, n_lo), lo, a_lo);
                 let nhi = _mm256_blendv_pd(_mm256_blendv_pd(xhi, e, n_hi), hv, a_hi);
@@ -727,6 +737,9 @@ impl Order {
                     break;
                 }
                 hi -= 8;
+                lo = _mm256_loadu_pd(vp.add(hi - 8));
+                hv = _mm256_loadu_pd(vp.add(hi - 4));
+                wr = _mm256_loadu_si256(rp.add(hi - 8).cast());
             }
             ne
         }
