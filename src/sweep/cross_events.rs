@@ -498,7 +498,9 @@ impl Order {
                 let j = PAD + wi * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 // SAFETY: AVX2 and POPCNT are available and `buf` has 8
-                // slots of slack (contract); `PAD <= j < PAD + n`.
+                // slots of slack (contract); `PAD <= j < PAD + n`; `win`
+                // is zeroed or was set by the last insertion of this step,
+                // at an earlier position (movers go in ascending order).
                 ne = unsafe { self.insert_avx2(j, buf, ne, &mut win) };
             }
         }
