@@ -498,6 +498,54 @@ fn cross_sweep_events_tie_then_strict_move() {
     }
 }
 
+/// A walk with a shock (up or down, 0.5% to 60%) every 40 bars, periods
+/// 1..=90: at a shock the short periods jump past up to all the others,
+/// so the insertion step moves entries by every distance from 1 to 89
+/// (branch-free windows of 8, blocks of 8 beyond, a move ending exactly
+/// at a block's edge) and just after it many movers follow each other
+/// closely (windows carried between insertions); every algorithm and
+/// backend gives the pair loop's masks, serial and on 2 threads.
+#[test]
+fn cross_sweep_events_long_moves() {
+    let n = if cfg!(debug_assertions) { 600 } else { 4_000 };
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut level = 100.0;
+    let x: Vec<f64> = (0..n)
+        .map(|i| {
+            let shock = if i % 40 == 39 {
+                let size = 0.005 + 0.6 * next();
+                if next() < 0.5 {
+                    1.0 + size
+                } else {
+                    1.0 / (1.0 + size)
+                }
+            } else {
+                1.0
+            };
+            level *= shock * (1.0 + 0.01 * (next() - 0.5));
+            level
+        })
+        .collect();
+    let fast: Vec<usize> = (1..=45).collect();
+    let slow: Vec<usize> = (2..=90).collect();
+    let reference = cross_sweep_with(&x, &fast, &slow, CrossAlgorithm::PairLoop, false).unwrap();
+    assert!(reference.counts().iter().sum::<u64>() > 10 * n as u64);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for b in Backend::available() {
+        let ok = pool.install(|| same_every_algorithm(b, &x, &fast, &slow, &reference));
+        assert!(ok.is_ok(), "{b}: {ok:?}");
+    }
+}
+
 /// Every pair of 2..=60 on a 1e4-bar walk with flat runs and holes
 /// (dense crossings: many swaps per bar), all algorithms identical,
 /// serial and parallel in pools of 2 to 9 threads (so the bars are cut

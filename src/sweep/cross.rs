@@ -54,14 +54,18 @@
 //! steps (`benches/sweep.rs`, fast 2..=100, slow 3..=200: 14,751 pairs,
 //! 199 periods, 74 pairs per period, one run at load 2–7): masks 571 ms
 //! (events) vs 907 ms (pair loop), 1.6x faster; counts 388 vs 397 ms, a
-//! tie (1.8x slower in a run at load 7–10). The counts do not gain because
-//! the SMAs of all periods tangle constantly (about 118 crosses above of
-//! swept pairs and 295 swaps per bar, 83 of the 199 periods moving each
-//! bar, mean largest move 19 places), and the insertion sort's branches,
-//! one misprediction per moving element, cost about as much per bar as
-//! the pair loop's 14,751 vector compares (0.2 ns of CPU per pair-bar).
-//! On smoother data (fewer crossings per bar) events win earlier, at the
-//! caller's choice.
+//! tie (1.8x slower in a run at load 7–10). The counts did not gain
+//! because the SMAs of all periods tangle constantly (about 118 crosses
+//! above of swept pairs and 295 swaps per bar, 83 of the 199 periods
+//! moving each bar, mean largest move 19 places), and the insertion
+//! sort's branches, one misprediction per moving element, cost about as
+//! much per bar as the pair loop's 14,751 vector compares. Since then the
+//! AVX2 insertion step moves most entries without a branch (see the
+//! `cross_events` module): in a later run (criterion, 2 threads, load
+//! 1–2) counts took 71 ms (events) vs 138 ms (pair loop), 0.048 ns per
+//! pair-bar, and masks into warm buffers 108 vs 247 ms. The thresholds
+//! above predate that and have not been measured again. On smoother data
+//! (fewer crossings per bar) events win earlier, at the caller's choice.
 //!
 //! # Parallel
 //!

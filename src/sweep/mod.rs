@@ -36,6 +36,8 @@
 //! | cross, masks / counts, rayon | 1.36 s / 591 ms | | (no gain at this load) |
 //! | cross, masks, event-driven vs pair loop (later run, load 2–7) | 571 ms | 907 ms (pair loop) | 1.6x |
 //! | cross, counts, event-driven vs pair loop (same run) | 388 ms | 397 ms (pair loop) | 1.0x |
+//! | cross, counts, event-driven vs pair loop, 2 threads (later run, load 1–2, reworked AVX2 step) | 71 ms | 138 ms (pair loop) | 1.9x |
+//! | cross, masks into warm buffers, same run | 108 ms | 247 ms (pair loop) | 2.3x |
 //! | 31 thresholds, `compare` | 642 µs | 709 µs | 1.1x |
 //! | 31 thresholds, crosses | 1.20 ms | 1.10 ms | 0.92x |
 //! | EMA / RSI, periods 2..=64 (rayon) | 77 / 66 ms | 91 / 94 ms | 1.2x / 1.4x |
@@ -50,9 +52,10 @@
 //! 4.2x at 512 bars in a run at load 10); the materializing forms are
 //! bound by writing `periods × n` values. The
 //! cross sweep's counting form costs 0.37 ns per pair-bar in wall time
-//! here, far above the 0.05 ns goal: its pair loop (16 `vcmppd` + packs
-//! per 64 bars per pair, both rows loaded from L1) is unchanged; with
-//! masks, writing 186 MB of fresh mask memory roughly triples that.
+//! here through the pair loop (16 `vcmppd` + packs per 64 bars per pair,
+//! both rows loaded from L1); with masks, writing 186 MB of fresh mask
+//! memory roughly triples that. The event-driven form reaches the 0.05 ns
+//! goal on 2 threads (0.048 ns per pair-bar in the later run above).
 //!
 //! # Errors (all sweeps)
 //!
