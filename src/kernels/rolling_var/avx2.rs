@@ -11,7 +11,7 @@
 //! leave the same way ([`store4h`]: one `vunpck` per step, then 128-bit
 //! stores), so the scans need no other shuffles. Per four outputs: 16
 //! arithmetic operations, 3 in-lane shuffles, 2 inserting loads and one
-//! extracting store, no division (full 4×4 transposes after full loads
+//! extracting store, no division (the full 4×4 transposes of [`load4`]
 //! took 6 shuffles, on the same ports as the adds).
 //!
 //! For longer periods (up to [`GROUPED_MAX`]) each region (see [`scalar::region`]) runs a backward in-register suffix
@@ -366,17 +366,36 @@ pub(crate) fn transpose(v: [__m256d; 4]) -> [__m256d; 4] {
 }
 
 /// Four values of each of the four lanes `b`, from `x[b[l] + off ..]`,
-/// transposed (entry `j` = step `off + j` of every lane), from half-width
-/// loads: `vinsertf128` takes two values of lanes 0 and 2 (1 and 3)
-/// straight from memory, and one `vunpcklpd` or `vunpckhpd` per step
-/// finishes the transpose (4 in-lane shuffles instead of a full 4×4
-/// [`transpose`]'s 8). Also the WMA kernel's region lanes.
+/// transposed (entry `j` = step `off + j` of every lane), by full-width
+/// loads and the 4×4 [`transpose`] (the WMA kernel's region lanes use it;
+/// this kernel uses [`load4h`]).
 ///
 /// # Safety
 ///
 /// AVX2 must be available; `b[l] + off + 4 <= x.len()` for every `l`.
 #[inline(always)]
-pub(crate) unsafe fn load4h(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
+pub(crate) unsafe fn load4(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
+    // SAFETY: in bounds by the caller's contract; AVX2 is available.
+    unsafe {
+        transpose([
+            _mm256_loadu_pd(xp.add(b[0] + off)),
+            _mm256_loadu_pd(xp.add(b[1] + off)),
+            _mm256_loadu_pd(xp.add(b[2] + off)),
+            _mm256_loadu_pd(xp.add(b[3] + off)),
+        ])
+    }
+}
+
+/// [`load4`] from half-width loads: `vinsertf128` takes two values of
+/// lanes 0 and 2 (1 and 3) straight from memory, and one `vunpcklpd` or
+/// `vunpckhpd` per step finishes the transpose (4 in-lane shuffles instead
+/// of the full transpose's 8). Same values.
+///
+/// # Safety
+///
+/// AVX2 must be available; `b[l] + off + 4 <= x.len()` for every `l`.
+#[inline(always)]
+unsafe fn load4h(xp: *const f64, b: &[usize; 4], off: usize) -> [__m256d; 4] {
     // SAFETY: every load reads two values inside `x[b[l] + off .. + 4]`,
     // in bounds by the caller's contract; AVX2 is available.
     unsafe {
@@ -402,7 +421,7 @@ pub(crate) unsafe fn load4h(xp: *const f64, b: &[usize; 4], off: usize) -> [__m2
 /// AVX2 must be available; `b[l] + off + 4 <= out.len()` for every `l`,
 /// where `op` points to `out`.
 #[inline(always)]
-pub(crate) unsafe fn store4h(op: *mut f64, b: &[usize; 4], off: usize, r: [__m256d; 4]) {
+unsafe fn store4h(op: *mut f64, b: &[usize; 4], off: usize, r: [__m256d; 4]) {
     // SAFETY: every store writes two values inside `out[b[l] + off .. + 4]`,
     // in bounds by the caller's contract; AVX2 is available.
     unsafe {

@@ -5,13 +5,10 @@
 //! the scalar code for the last few), one per lane of two vectors, each
 //! lane performing [`scalar::region_local`]'s operations in its order
 //! (plain multiplies and adds, no FMA), so every output is bit-identical
-//! to the scalar backend. Values enter and leave the lanes as in rolling
-//! variance's vertical layout: half-width loads that insert two values of
-//! two regions at once, then one in-lane `vunpck` per step, and the
-//! mirror image for the stores (`load4h`/`store4h`). Per four outputs: 13
-//! arithmetic operations, 3 in-lane shuffles (the full 4×4 transposes
-//! took 6, on the ports the adds need: 11–23 % slower in an in-process
-//! A/B), no division, no finiteness pre-pass. The two lane groups
+//! to the scalar backend. Four values of each region are loaded together
+//! and transposed (4×4), the outputs are transposed back before their
+//! store. Per four outputs: 4 loads, 13 arithmetic operations, 6
+//! shuffles, no division, no finiteness pre-pass. The two lane groups
 //! are processed one after the other within each block of four steps
 //! (their chains are independent, so they still overlap), which keeps
 //! the live vectors within the 16 registers.
@@ -25,7 +22,7 @@ use core::arch::x86_64::*;
 use super::{SEQUENTIAL_MAX, block_len, scalar};
 use crate::dispatch::Avx2Fma;
 // The region-lane loads are rolling variance's (same layout).
-use crate::kernels::rolling_var::avx2::{load4h, store4h, transpose};
+use crate::kernels::rolling_var::avx2::{load4, transpose};
 
 /// WMA outputs `from..y.len()` of the finite run `y` into `out`
 /// (`p >= 2`, `from >= p - 1`); earlier outputs are left untouched.
@@ -322,7 +319,7 @@ unsafe fn group<const G: usize>(
     let mut xv = [[zero; 4]; G];
     for g in 0..G {
         // SAFETY: in bounds (above); AVX2 is available.
-        xv[g] = unsafe { load4h(xp, &below[g], t0) };
+        xv[g] = unsafe { load4(xp, &below[g], t0) };
     }
     for j in (0..q - t0).rev() {
         for g in 0..G {
@@ -338,7 +335,7 @@ unsafe fn group<const G: usize>(
         let blk = &mut sv[t0..t0 + 4];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            let xg = unsafe { load4h(xp, &below[g], t0) };
+            let xg = unsafe { load4(xp, &below[g], t0) };
             for j in (0..4).rev() {
                 suffix_step(xg[j], rv[g], &mut u[g], &mut v[g]);
                 blk[j][g] = v[g];
@@ -357,13 +354,16 @@ unsafe fn group<const G: usize>(
         let blk = &sv[t0..t0 + 4];
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            let xg = unsafe { load4h(xp, &base[g], t0) };
+            let xg = unsafe { load4(xp, &base[g], t0) };
             let mut r = [zero; 4];
             for j in 0..4 {
                 r[j] = prefix_step(xg[j], rv[g], &mut p0[g], &mut qs[g], blk[j][g], c);
             }
-            // SAFETY: out[base[g][l] + t0 .. + 4] is in bounds (above).
-            unsafe { store4h(op, &base[g], t0, r) };
+            let r = transpose(r);
+            for l in 0..4 {
+                // SAFETY: out[base[g][l] + t0 .. + 4] is in bounds (above).
+                unsafe { _mm256_storeu_pd(op.add(base[g][l] + t0), r[l]) };
+            }
         }
         t0 += 4;
     }
@@ -374,7 +374,7 @@ unsafe fn group<const G: usize>(
         // jn lanes (maskstore), so the next region's outputs are untouched.
         for g in 0..G {
             // SAFETY: in bounds (above); AVX2 is available.
-            xv[g] = unsafe { load4h(xp, &base[g], t0) };
+            xv[g] = unsafe { load4(xp, &base[g], t0) };
         }
         let mut r = [[zero; 4]; G];
         for j in 0..jn {
