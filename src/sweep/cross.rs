@@ -49,8 +49,9 @@
 //! # Which algorithm ([`CrossAlgorithm::Auto`])
 //!
 //! Both give bit-identical results. `Auto` takes the event-driven one when
-//! there are at least 32 pairs per distinct period with masks, or 128
-//! for counts only, else the pair loop. Measured on a random walk with 1%
+//! there are at least 32 pairs per distinct period with masks, or for
+//! counts only 48 on the AVX2 backend (128 on the others), else the pair
+//! loop. Measured on a random walk with 1%
 //! steps (`benches/sweep.rs`, fast 2..=100, slow 3..=200: 14,751 pairs,
 //! 199 periods, 74 pairs per period, one run at load 2–7): masks 571 ms
 //! (events) vs 907 ms (pair loop), 1.6x faster; counts 388 vs 397 ms, a
@@ -63,8 +64,10 @@
 //! AVX2 insertion step moves most entries without a branch (see the
 //! `cross_events` module): in a later run (criterion, 2 threads, load
 //! 1–2) counts took 71 ms (events) vs 138 ms (pair loop), 0.048 ns per
-//! pair-bar, and masks into warm buffers 108 vs 247 ms. The thresholds
-//! above predate that and have not been measured again. On smoother data
+//! pair-bar, and masks into warm buffers 108 vs 247 ms; in the run after
+//! the merge (load 1–2) counts 66.3 ms (0.045 ns per pair-bar) vs 148.6,
+//! serial 116 vs 177 ms, hence the AVX2 counts threshold of 48 (the other
+//! thresholds predate the rework and were not measured again). On smoother data
 //! (fewer crossings per bar) events win earlier, at the caller's choice.
 //!
 //! # Parallel
@@ -299,6 +302,8 @@ fn choose(pairs: &[(usize, usize)], masks: bool) -> CrossAlgorithm {
     periods.dedup();
     let min = if masks {
         EVENTS_MIN_PAIRS_PER_PERIOD_MASKS
+    } else if Backend::active() == Backend::Avx2 {
+        EVENTS_MIN_PAIRS_PER_PERIOD_AVX2
     } else {
         EVENTS_MIN_PAIRS_PER_PERIOD
     };
@@ -314,6 +319,14 @@ fn choose(pairs: &[(usize, usize)], masks: bool) -> CrossAlgorithm {
 /// docs: at 74 pairs per period on a random walk, counts only, the
 /// events ran 1.0–1.8x slower than the pair loop).
 const EVENTS_MIN_PAIRS_PER_PERIOD: usize = 128;
+
+/// [`EVENTS_MIN_PAIRS_PER_PERIOD`] for counts on the AVX2 backend, whose
+/// insertion step moves most entries without a branch: at 74 pairs per
+/// period the events counted 1.5x (serial, 116 vs 177 ms) and 2.2x (two
+/// threads, 66 vs 149 ms) faster than the pair loop. Their cost is per
+/// period-bar (5.8 ns serial) and the pair loop's per pair-bar (0.12 ns),
+/// which puts the break-even near 48 pairs per period.
+const EVENTS_MIN_PAIRS_PER_PERIOD_AVX2: usize = 48;
 
 /// As [`EVENTS_MIN_PAIRS_PER_PERIOD`] when masks are written (the events
 /// set one bit per cross in a cached word per pair instead of writing
