@@ -7,10 +7,12 @@
 //!   allocated once outside the timing loop, `alloc_threads` returns fresh
 //!   outputs (page faults included), `plan_threads` / `plan_in_threads`
 //!   run them as one trigger plan (`evaluate_many` / `evaluate_many_in`
-//!   with a scratch pool kept across iterations), and `control_sum` is a
+//!   with a scratch pool kept across iterations), `series_into_threads`
+//!   computes the seven series into one block per symbol
+//!   (`map_series_into`: one job per symbol for all five indicators), and `control_sum` is a
 //!   trivially parallel control (summing each symbol's closes) whose
 //!   1-vs-2-thread ratio shows the ceiling on the machine at that moment;
-//!   after the group, `into_threads` and `control_sum` run again on 1 and
+//!   after the group, `into_threads`, `series_into` and `control_sum` run again on 1 and
 //!   2 threads in interleaved rounds, and the median speedups are printed
 //!   (robust to the load changing between criterion's benchmarks);
 //! - one long series (1e7 bars): SMA 20, EMA 20 and a trigger set, chunked
@@ -205,8 +207,54 @@ fn many(c: &mut Criterion) {
             })
         });
     }
+    // The five indicators (seven series) through `map_series_into`: one
+    // job per symbol computes all of them into the symbol's block.
+    let exprs = five_series();
+    let mut blocks: Vec<Vec<f64>> = (0..count).map(|_| vec![0.0; exprs.len() * n]).collect();
+    for threads in [1usize, 2] {
+        let p = pool(threads);
+        let mut scratch = Vec::new();
+        g.bench_function(BenchmarkId::new("series_into_threads", threads), |b| {
+            b.iter(|| {
+                p.install(|| black_box(series_into(&exprs, &bars, &mut blocks, &mut scratch)))
+            })
+        });
+    }
     g.finish();
-    paired(&closes, &bars, &mut outs);
+    paired(&closes, &bars, &mut outs, &mut blocks);
+}
+
+/// SMA(20), EMA(20), RSI(14), BBANDS(20, 2, 2) and ATR(14) as series
+/// expressions (the five indicators of `five`).
+fn five_series() -> Vec<ta_kernels::trigger::Series> {
+    [
+        "sma(close, 20)",
+        "ema(close, 20)",
+        "rsi(close, 14)",
+        "bbands(close, 20, 2, 2).upper",
+        "bbands(close, 20, 2, 2).middle",
+        "bbands(close, 20, 2, 2).lower",
+        "atr(14)",
+    ]
+    .iter()
+    .map(|t| t.parse().expect("a series expression"))
+    .collect()
+}
+
+/// [`five_series`] over every symbol into `blocks` (one per symbol);
+/// returns a checksum.
+fn series_into(
+    exprs: &[ta_kernels::trigger::Series],
+    bars: &[Bars<'_>],
+    blocks: &mut [Vec<f64>],
+    pool: &mut Vec<ta_kernels::trigger::Scratch>,
+) -> f64 {
+    let mut outs: Vec<&mut [f64]> = blocks.iter_mut().map(Vec::as_mut_slice).collect();
+    parallel::map_series_into(exprs, bars, &mut outs, pool).unwrap();
+    blocks
+        .iter()
+        .map(|b| b.last().copied().unwrap_or(0.0))
+        .sum()
 }
 
 /// The 2-thread speedups measured in interleaved rounds: each round runs
@@ -215,42 +263,43 @@ fn many(c: &mut Criterion) {
 /// alike; prints the median over rounds of each speedup (1-thread time ÷
 /// 2-thread time) and of their quotient (how close the indicators come to
 /// the control's ceiling).
-fn paired(closes: &[&[f64]], bars: &[Bars<'_>], outs: &mut Outs) {
+fn paired(closes: &[&[f64]], bars: &[Bars<'_>], outs: &mut Outs, blocks: &mut [Vec<f64>]) {
     use std::time::Instant;
     let pools = [pool(1), pool(2)];
+    let exprs = five_series();
+    let mut scratch = [Vec::new(), Vec::new()];
     let mut into = Vec::new();
     let mut ctrl = Vec::new();
     let mut rel = Vec::new();
+    let mut series = Vec::new();
     for round in 0..12 {
-        let mut t = [[0.0f64; 2]; 2]; // [into, control][1 thread, 2 threads]
-        for k in 0..4 {
-            let (what, th) = match (round + k) % 4 {
-                0 => (0, 0),
-                1 => (1, 1),
-                2 => (0, 1),
-                _ => (1, 0),
-            };
+        // [into, control, series_into][1 thread, 2 threads]
+        let mut t = [[0.0f64; 2]; 3];
+        for k in 0..6 {
+            let (what, th) = ((round + k) % 3, (round + k / 3) % 2);
             let p = &pools[th];
             let start = Instant::now();
-            if what == 0 {
-                p.install(|| black_box(five_into(closes, bars, outs)));
-            } else {
-                p.install(|| black_box(control(closes)));
-            }
+            match what {
+                0 => p.install(|| black_box(five_into(closes, bars, outs))),
+                1 => p.install(|| black_box(control(closes))),
+                _ => p.install(|| black_box(series_into(&exprs, bars, blocks, &mut scratch[th]))),
+            };
             t[what][th] = start.elapsed().as_secs_f64();
         }
         let (i, c) = (t[0][0] / t[0][1], t[1][0] / t[1][1]);
         into.push(i);
         ctrl.push(c);
         rel.push(i / c);
+        series.push(t[2][0] / t[2][1]);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     eprintln!(
-        "many_64x1e5_5ind paired (12 rounds): into_threads 2t speedup {:.2}x, control_sum {:.2}x, ratio {:.2}",
+        "many_64x1e5_5ind paired (12 rounds): into_threads 2t speedup {:.2}x, series_into {:.2}x, control_sum {:.2}x, into/control {:.2}",
         median(&mut into),
+        median(&mut series),
         median(&mut ctrl),
         median(&mut rel)
     );

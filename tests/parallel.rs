@@ -219,6 +219,26 @@ proptest! {
                 ["ema(close, 7) - sma(9)", "macd(5, 12, 4).hist", "(high + low) / 2"]
                     .iter().map(|t| t.parse().unwrap()).collect();
             let ms = on_pools(b, || parallel::map_series(&exprs, &bars).unwrap());
+            // Into caller blocks (garbage first), one pool across two
+            // calls, the second over the symbols in reverse order.
+            let into = on_pools(b, || {
+                let blocks = |bs: &[Bars<'_>]| -> Vec<Vec<f64>> {
+                    bs.iter().map(|x| vec![-7.5; exprs.len() * x.len().unwrap()]).collect()
+                };
+                let rev: Vec<Bars<'_>> = bars.iter().rev().cloned().collect();
+                let (mut first, mut second) = (blocks(&bars), blocks(&rev));
+                let mut pool = Vec::new();
+                parallel::map_series_into(&exprs, &bars, &mut slices(&mut first), &mut pool).unwrap();
+                parallel::map_series_into(&exprs, &rev, &mut slices(&mut second), &mut pool).unwrap();
+                (first, second)
+            });
+            for (i, m) in ms.iter().enumerate() {
+                let n = bars[i].len().unwrap();
+                for (j, v) in m.iter().enumerate() {
+                    prop_assert!(same(&into.0[i][j * n..(j + 1) * n], v), "into {} {} {}", b, i, j);
+                    prop_assert!(same(&into.1[count - 1 - i][j * n..(j + 1) * n], v));
+                }
+            }
             prop_assert_eq!(got.len(), count);
             for (i, bar) in bars.iter().enumerate() {
                 let want = with_backend(b, || plan.evaluate(bar).unwrap()).unwrap();
@@ -337,6 +357,48 @@ proptest! {
             }
         }
     }
+}
+
+/// `map_series_into`: a block per symbol of `series × bars`, else
+/// `LengthMismatch` naming `outs`; a missing column as `map_series`.
+#[test]
+fn map_series_into_errors() {
+    let c = [1.0, 2.0, 3.0];
+    let bars = vec![Bars::new().with(Column::Close, &c)];
+    let exprs: Vec<ta_kernels::trigger::Series> = ["sma(2)", "close * 2"]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let mut pool = Vec::new();
+    let mut ok = vec![0.0; 6];
+    parallel::map_series_into(&exprs, &bars, &mut [&mut ok[..]], &mut pool).unwrap();
+    assert!(ok[0].is_nan() && ok[1..].iter().eq(&[1.5, 2.5, 2.0, 4.0, 6.0]));
+    let mut short = vec![0.0; 5];
+    let e = parallel::map_series_into(&exprs, &bars, &mut [&mut short[..]], &mut pool);
+    assert!(matches!(
+        e,
+        Err(ta_kernels::Error::LengthMismatch {
+            name: "outs",
+            expected: 6,
+            got: 5
+        })
+    ));
+    let e = parallel::map_series_into(&exprs, &bars, &mut [], &mut pool);
+    assert!(matches!(
+        e,
+        Err(ta_kernels::Error::LengthMismatch {
+            name: "outs",
+            expected: 1,
+            got: 0
+        })
+    ));
+    let atr: Vec<ta_kernels::trigger::Series> = vec!["atr(2)".parse().unwrap()];
+    let mut o = vec![0.0; 3];
+    let e = parallel::map_series_into(&atr, &bars, &mut [&mut o[..]], &mut pool);
+    assert!(
+        matches!(e, Err(ta_kernels::Error::MissingColumn { .. })),
+        "{e:?}"
+    );
 }
 
 #[test]

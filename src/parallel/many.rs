@@ -430,45 +430,118 @@ pub fn evaluate_many_in(
     pool: &mut Vec<Scratch>,
 ) -> Result<Vec<Evaluation>> {
     let be = Backend::active();
-    let run = |s: &mut Scratch, b: &Bars<'_>| super::on(be, || plan.evaluate_in(b, s));
     #[cfg(feature = "rayon")]
-    let all: Vec<Result<Evaluation>> = {
+    let items = {
         use rayon::prelude::*;
-        use std::sync::Mutex;
-        /// A scratch borrowed from the shared pool, returned on drop.
-        struct Lent<'p> {
-            pool: &'p Mutex<Vec<Scratch>>,
-            scratch: Scratch,
-        }
-        impl Drop for Lent<'_> {
-            fn drop(&mut self) {
-                let s = std::mem::take(&mut self.scratch);
-                let mut g = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-                g.push(s);
-            }
-        }
-        let shared = Mutex::new(std::mem::take(pool));
-        let lend = || Lent {
-            pool: &shared,
-            scratch: shared
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .unwrap_or_default(),
-        };
-        let all = bars
-            .par_iter()
-            .map_init(lend, |l, b| run(&mut l.scratch, b))
-            .collect();
-        *pool = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-        all
+        bars.par_iter()
     };
     #[cfg(not(feature = "rayon"))]
-    let all: Vec<Result<Evaluation>> = {
-        let mut s = pool.pop().unwrap_or_default();
-        let all = bars.iter().map(|b| run(&mut s, b)).collect();
-        pool.push(s);
-        all
-    };
+    let items = bars.iter();
+    let all = with_scratches(items, pool, |s, b| super::on(be, || plan.evaluate_in(b, s)));
     all.into_iter().collect()
+}
+
+/// Series expressions over every symbol, in parallel, into the caller's
+/// memory: symbol `i`'s values of `series[j]` go to
+/// `outs[i][j·n .. (j + 1)·n]` (`n` = its bar count; one block per symbol,
+/// series after series), each exactly what [`map_series`] returns. One
+/// job per symbol computes all of its series (shared sub-expressions
+/// once, the symbol's columns read from memory once for all of them),
+/// with a [`Scratch`] from `pool` (kept there afterwards, as in
+/// [`evaluate_many_in`]), so a repeated scan allocates nothing: the way
+/// to run several indicators over many symbols on many threads (see the
+/// figures in the [module docs](super)).
+///
+/// Errors: `outs` not one buffer per symbol, or a buffer not of
+/// `series.len() ×` its bar count ([`Error::LengthMismatch`], `"outs"`);
+/// otherwise as [`map_series`].
+pub fn map_series_into(
+    series: &[Series],
+    bars: &[Bars<'_>],
+    outs: &mut [&mut [f64]],
+    pool: &mut Vec<Scratch>,
+) -> Result<()> {
+    crate::error::check_len("outs", bars.len(), outs.len())?;
+    for (b, o) in bars.iter().zip(outs.iter()) {
+        crate::error::check_len("outs", series.len() * b.len()?, o.len())?;
+    }
+    let named: Vec<(String, Series)> = series.iter().map(|s| (s.to_string(), s.clone())).collect();
+    let plan = Plan::with_series(&TriggerSet::new(), &named);
+    let be = Backend::active();
+    #[cfg(feature = "rayon")]
+    let items = {
+        use rayon::prelude::*;
+        bars.par_iter().zip(outs.par_iter_mut())
+    };
+    #[cfg(not(feature = "rayon"))]
+    let items = bars.iter().zip(outs.iter_mut());
+    let all = with_scratches(items, pool, |s, (b, o)| {
+        let n = b.len()?;
+        let mut parts: Vec<&mut [f64]> = match n {
+            0 => series.iter().map(|_| <&mut [f64]>::default()).collect(),
+            _ => o.chunks_mut(n).collect(),
+        };
+        super::on(be, || plan.evaluate_series_into(b, s, &mut parts))
+    });
+    all.into_iter().collect()
+}
+
+/// `f(scratch, item)` for every item, in parallel (in order without the
+/// `rayon` feature), each job with a [`Scratch`] taken from `pool` and
+/// put back when it ends, so buffers are reused across the items a job
+/// runs and across calls. Results in item order.
+#[cfg(feature = "rayon")]
+fn with_scratches<I, T>(
+    items: I,
+    pool: &mut Vec<Scratch>,
+    f: impl Fn(&mut Scratch, I::Item) -> Result<T> + Sync + Send,
+) -> Vec<Result<T>>
+where
+    I: rayon::iter::IndexedParallelIterator,
+    T: Send,
+{
+    use rayon::prelude::*;
+    use std::sync::Mutex;
+    /// A scratch borrowed from the shared pool, returned on drop.
+    struct Lent<'p> {
+        pool: &'p Mutex<Vec<Scratch>>,
+        scratch: Scratch,
+    }
+    impl Drop for Lent<'_> {
+        fn drop(&mut self) {
+            let s = std::mem::take(&mut self.scratch);
+            let mut g = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            g.push(s);
+        }
+    }
+    let shared = Mutex::new(std::mem::take(pool));
+    let lend = || Lent {
+        pool: &shared,
+        scratch: shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default(),
+    };
+    let all = items
+        .map_init(lend, |l, item| f(&mut l.scratch, item))
+        .collect();
+    *pool = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    all
+}
+
+/// The serial [`with_scratches`] (no `rayon` feature): one scratch.
+#[cfg(not(feature = "rayon"))]
+fn with_scratches<I, T>(
+    items: I,
+    pool: &mut Vec<Scratch>,
+    f: impl Fn(&mut Scratch, I::Item) -> Result<T>,
+) -> Vec<Result<T>>
+where
+    I: Iterator,
+{
+    let mut s = pool.pop().unwrap_or_default();
+    let all = items.map(|item| f(&mut s, item)).collect();
+    pool.push(s);
+    all
 }

@@ -78,9 +78,9 @@ pub use chunked::{
 };
 pub use many::{
     atr_many, atr_many_into, bbands_many, bbands_many_into, ema_many, ema_many_into, evaluate_many,
-    evaluate_many_in, macd_many, map_series, max_many, max_many_into, min_many, min_many_into,
-    rsi_many, rsi_many_into, sma_many, sma_many_into, stddev_many, stddev_many_into, stoch_many,
-    var_many, var_many_into, wma_many, wma_many_into,
+    evaluate_many_in, macd_many, map_series, map_series_into, max_many, max_many_into, min_many,
+    min_many_into, rsi_many, rsi_many_into, sma_many, sma_many_into, stddev_many, stddev_many_into,
+    stoch_many, var_many, var_many_into, wma_many, wma_many_into,
 };
 pub use triggers::{ChunkedEvaluation, evaluate_chunked};
 

@@ -915,6 +915,46 @@ impl Plan {
         Ok(result)
     }
 
+    /// The plan's series outputs (as [`Plan::evaluate_in`] computes them,
+    /// bit for bit) copied into `outs[j]` for output `j`, with nothing
+    /// allocated once `scratch` holds enough buffers: for scans that keep
+    /// their own output buffers, e.g. many symbols each into its block of
+    /// a caller's memory. Trigger masks, if the plan has triggers, are
+    /// computed and dropped (build the plan with
+    /// [`Plan::with_series`]`(&TriggerSet::new(), ..)` to have none).
+    ///
+    /// Errors: as [`Plan::evaluate`]; `outs` not one buffer per series
+    /// output, or a buffer not of the bars' length
+    /// ([`Error::LengthMismatch`], naming `"outs"`).
+    pub fn evaluate_series_into(
+        &self,
+        bars: &Bars<'_>,
+        scratch: &mut Scratch,
+        outs: &mut [&mut [f64]],
+    ) -> Result<()> {
+        let n = bars.len()?;
+        crate::error::check_len("outs", self.series.len(), outs.len())?;
+        for o in outs.iter() {
+            crate::error::check_len("outs", n, o.len())?;
+        }
+        let (values, _) = self.run(bars, scratch, None)?;
+        for (s, o) in self.series.iter().zip(outs.iter_mut()) {
+            match &values[s.out.node] {
+                Some(Value::Series(v)) => o.copy_from_slice(v),
+                Some(Value::Multi(vs)) => o.copy_from_slice(&vs[s.out.index as usize]),
+                Some(Value::Shared(vs)) => o.copy_from_slice(&vs[s.out.index as usize]),
+                Some(Value::Borrowed(v)) => o.copy_from_slice(v),
+                Some(Value::Const(c)) => o.fill(*c),
+                _ => unreachable!("a series output is a series"),
+            }
+        }
+        values
+            .into_iter()
+            .flatten()
+            .for_each(|v| scratch.recycle(v));
+        Ok(())
+    }
+
     fn evaluate_impl(
         &self,
         bars: &Bars<'_>,
