@@ -370,10 +370,10 @@ fn map_series_into_errors() {
         .map(|t| t.parse().unwrap())
         .collect();
     let mut pool = Vec::new();
-    let mut ok = vec![0.0; 6];
+    let mut ok = [0.0; 6];
     parallel::map_series_into(&exprs, &bars, &mut [&mut ok[..]], &mut pool).unwrap();
     assert!(ok[0].is_nan() && ok[1..].iter().eq(&[1.5, 2.5, 2.0, 4.0, 6.0]));
-    let mut short = vec![0.0; 5];
+    let mut short = [0.0; 5];
     let e = parallel::map_series_into(&exprs, &bars, &mut [&mut short[..]], &mut pool);
     assert!(matches!(
         e,
@@ -393,7 +393,7 @@ fn map_series_into_errors() {
         })
     ));
     let atr: Vec<ta_kernels::trigger::Series> = vec!["atr(2)".parse().unwrap()];
-    let mut o = vec![0.0; 3];
+    let mut o = [0.0; 3];
     let e = parallel::map_series_into(&atr, &bars, &mut [&mut o[..]], &mut pool);
     assert!(
         matches!(e, Err(ta_kernels::Error::MissingColumn { .. })),
