@@ -20,6 +20,8 @@
 //! runs a compiled trigger [`Plan`](crate::trigger::Plan) over many
 //! [`Bars`](crate::trigger::Bars) with one
 //! [`Scratch`](crate::trigger::Scratch) per worker job;
+//! [`map_series_into`] writes series expressions for every symbol into
+//! one caller block per symbol, one job per symbol, with such a pool.
 //! [`evaluate_many_in`] keeps those scratches in a caller's pool across
 //! calls. Every single-output and BBANDS/ATR function has an `_into`
 //! variant ([`sma_many_into`], [`bbands_many_into`], [`atr_many_into`], …)
