@@ -20,10 +20,10 @@
 //! runs a compiled trigger [`Plan`](crate::trigger::Plan) over many
 //! [`Bars`](crate::trigger::Bars) with one
 //! [`Scratch`](crate::trigger::Scratch) per worker job;
-//! [`map_series_into`] writes series expressions for every symbol into
-//! one caller block per symbol, one job per symbol, with such a pool.
 //! [`evaluate_many_in`] keeps those scratches in a caller's pool across
-//! calls. Every single-output and BBANDS/ATR function has an `_into`
+//! calls, and [`map_series_into`] uses such a pool to write series
+//! expressions for every symbol into one caller block per symbol (one
+//! job per symbol for all of them). Every single-output and BBANDS/ATR function has an `_into`
 //! variant ([`sma_many_into`], [`bbands_many_into`], [`atr_many_into`], …)
 //! writing into caller buffers: fresh series-long outputs cost a page
 //! fault per 4 KiB, and page faults serialize threads on the process's
