@@ -939,13 +939,9 @@ impl Plan {
         }
         let (values, _) = self.run(bars, scratch, None)?;
         for (s, o) in self.series.iter().zip(outs.iter_mut()) {
-            match &values[s.out.node] {
-                Some(Value::Series(v)) => o.copy_from_slice(v),
-                Some(Value::Multi(vs)) => o.copy_from_slice(&vs[s.out.index as usize]),
-                Some(Value::Shared(vs)) => o.copy_from_slice(&vs[s.out.index as usize]),
-                Some(Value::Borrowed(v)) => o.copy_from_slice(v),
-                Some(Value::Const(c)) => o.fill(*c),
-                _ => unreachable!("a series output is a series"),
+            match operand_at(&values, s.out) {
+                Operand::Slice(v) => o.copy_from_slice(v),
+                Operand::Const(c) => o.fill(c),
             }
         }
         values
@@ -981,13 +977,9 @@ impl Plan {
         let series = self
             .series
             .iter()
-            .map(|s| match &values[s.out.node] {
-                Some(Value::Series(v)) => v.clone(),
-                Some(Value::Multi(vs)) => vs[s.out.index as usize].clone(),
-                Some(Value::Shared(vs)) => vs[s.out.index as usize].clone(),
-                Some(Value::Borrowed(v)) => v.to_vec(),
-                Some(Value::Const(c)) => vec![*c; n],
-                _ => unreachable!("a series output is a series"),
+            .map(|s| match operand_at(&values, s.out) {
+                Operand::Slice(v) => v.to_vec(),
+                Operand::Const(c) => vec![c; n],
             })
             .collect();
         values
