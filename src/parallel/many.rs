@@ -402,13 +402,19 @@ pub fn stoch_many(
 /// symbol of different lengths; parameters out of range (trees built by
 /// hand).
 pub fn map_series(series: &[Series], bars: &[Bars<'_>]) -> Result<Vec<Vec<Vec<f64>>>> {
-    let named: Vec<(String, Series)> = series.iter().map(|s| (s.to_string(), s.clone())).collect();
-    let plan = Plan::with_series(&TriggerSet::new(), &named);
+    let plan = series_plan(series);
     let evals = evaluate_many(&plan, bars)?;
     Ok(evals
         .iter()
         .map(|e| e.series().map(|(_, v)| v.to_vec()).collect())
         .collect())
+}
+
+/// A plan with `series` as its outputs (each named by its text) and no
+/// triggers.
+fn series_plan(series: &[Series]) -> Plan {
+    let named: Vec<(String, Series)> = series.iter().map(|s| (s.to_string(), s.clone())).collect();
+    Plan::with_series(&TriggerSet::new(), &named)
 }
 
 /// [`Plan::evaluate`] over every symbol, in parallel, with one
@@ -465,8 +471,7 @@ pub fn map_series_into(
     for (b, o) in bars.iter().zip(outs.iter()) {
         crate::error::check_len("outs", series.len() * b.len()?, o.len())?;
     }
-    let named: Vec<(String, Series)> = series.iter().map(|s| (s.to_string(), s.clone())).collect();
-    let plan = Plan::with_series(&TriggerSet::new(), &named);
+    let plan = series_plan(series);
     let be = Backend::active();
     #[cfg(feature = "rayon")]
     let items = {
