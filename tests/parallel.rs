@@ -1005,3 +1005,65 @@ fn chunked_trigger_errors() {
         parallel::evaluate_chunked(&set, &Bars::from_close(&[]), parallel::ChunkLen::Auto).unwrap();
     assert_eq!(e.masks()[0].len(), 0);
 }
+
+/// RSI's bound is relative to the averages `D`, which decay geometrically
+/// in a flat run: a chunk carry that drops old bars' contributions by an
+/// absolute horizon (`2⁻⁸⁰·M`) lost the gain/loss ratio there (found by
+/// `recursive_chunked_within_bound`, seed 15720949217549075828: RSI 94.52
+/// against 93.20 from the first bar of chunk 3). Checks moves then flat
+/// runs of every length around the horizon, chunk edges anywhere in them,
+/// and prices large enough that the averages stay normal far into a flat
+/// run that underflows `(p−1)/p` to the piece's power.
+#[test]
+fn rsi_chunked_keeps_ratio_through_flat_runs() {
+    let (x, chunk, _) = long_case(15720949217549075828);
+    let mut cases = vec![(x, 2usize, chunk)];
+    let mut r = Rng::new(7);
+    for (scale, flat) in [
+        (1.0, 40usize),
+        (1.0, 75),
+        (1.0, 90),
+        (1.0, 300),
+        (1e250, 600),
+    ] {
+        for p in [2usize, 3, 14] {
+            let mut x: Vec<f64> = (0..200)
+                .map(|_| scale * (100.0 + r.below(100) as f64))
+                .collect();
+            let last = *x.last().unwrap();
+            x.extend(std::iter::repeat_n(last, flat * p.min(3)));
+            x.extend((0..50).map(|_| scale * (100.0 + r.below(100) as f64)));
+            for chunk in [150, 199, 201, 223, 240, 260, 400, 1000, 1500, 2500] {
+                cases.push((x.clone(), p, chunk));
+            }
+        }
+    }
+    // Moves end exactly on a chunk edge and the next chunk is flat: `a^L`
+    // underflows (L = 1200 for p = 2, 2000 for p = 3) while the averages
+    // after it are ~1e-110 and ~1e-100.
+    for (p, chunk) in [(2usize, 1200usize), (3, 2000)] {
+        let mut x: Vec<f64> = (0..chunk)
+            .map(|_| 1e250 * (100.0 + r.below(100) as f64))
+            .collect();
+        let last = *x.last().unwrap();
+        x.extend(std::iter::repeat_n(last, chunk + 50));
+        x.extend((0..50).map(|_| 1e250 * (100.0 + r.below(100) as f64)));
+        cases.push((x, p, chunk));
+    }
+    for (x, p, chunk) in &cases {
+        let want = with_backend(Backend::Scalar, || ta_kernels::rsi(x, *p).unwrap()).unwrap();
+        let d = naive_rsi_d(x, *p);
+        for b in Backend::available() {
+            let got = on_pools(b, || parallel::rsi_chunked(x, *p, *chunk).unwrap());
+            for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(g.is_nan(), w.is_nan(), "NaN at {i}");
+                let tol = 200.0 * 64.0 * (*p as f64 + 16.0) * (EPS + ETA / d[i]);
+                assert!(
+                    w.is_nan() || (g - w).abs() <= tol,
+                    "{b} p {p} chunk {chunk} len {} at {i}: {g} vs {w}",
+                    x.len()
+                );
+            }
+        }
+    }
+}

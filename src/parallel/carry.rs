@@ -16,7 +16,11 @@
 //!    length): `B` by Horner's rule from a zero state over the piece's last
 //!    `W` bars, where `W` is the smallest count with `‖J‖^W ≤ 2⁻⁸⁰` (older
 //!    bars contribute less than `2⁻⁸⁰·M`; a long piece costs `W` steps,
-//!    not `L`), `J^L` by repeated squaring;
+//!    not `L`), `J^L` by repeated squaring. RSI's bound is relative to its
+//!    averages, which shrink geometrically in a flat run, so RSI keeps the
+//!    horizon only where the older bars' share is below `2⁻⁶⁴` of the
+//!    averages and sums the whole piece otherwise, and applies `a^L` in
+//!    factors that cannot underflow before the state does;
 //! 2. serially, the maps are applied in order from each run's seed, giving
 //!    every piece's true initial state;
 //! 3. in parallel, each piece runs the indicator's dispatched kernel from
@@ -101,6 +105,10 @@ trait Recurrence<const S: usize, const K: usize>: Sync {
     fn map(&self, p0: usize, p1: usize) -> (Mat3, [f64; S]);
     /// The kernel on bars `[p0, p1)` from `state` into `outs`.
     fn run(&self, be: Be, p0: usize, p1: usize, state: [f64; S], outs: [&mut [f64]; K]);
+    /// The state after bars `[p0, p1)` from `state`, given their map.
+    fn apply(&self, _p0: usize, _p1: usize, map: &(Mat3, [f64; S]), state: [f64; S]) -> [f64; S] {
+        apply(&map.0, &map.1, state)
+    }
 }
 
 fn apply<const S: usize>(j: &Mat3, b: &[f64; S], s: [f64; S]) -> [f64; S] {
@@ -132,13 +140,13 @@ fn run_tails<const S: usize, const K: usize>(
     let mut starts = Vec::with_capacity(pieces.len());
     let mut state = [0.0; S];
     let mut last_tail = usize::MAX;
-    for (&(ti, _, _), (j, b)) in pieces.iter().zip(&maps) {
+    for (&(ti, p0, p1), map) in pieces.iter().zip(&maps) {
         if ti != last_tail {
             state = tails[ti].2;
             last_tail = ti;
         }
         starts.push(state);
-        state = apply(j, b, state);
+        state = rec.apply(p0, p1, map, state);
     }
     let ranges: Vec<(usize, usize)> = pieces.iter().map(|&(_, a, b)| (a, b)).collect();
     let mut carved = outs.map(|o| carve(o, &ranges).into_iter());
@@ -252,26 +260,62 @@ struct Rsi<'a> {
     w: usize,
 }
 
-impl Recurrence<2, 1> for Rsi<'_> {
-    fn map(&self, p0: usize, p1: usize) -> (Mat3, [f64; 2]) {
+impl Rsi<'_> {
+    /// `(g, l)` after bars `[t0, p1)` from a zero state.
+    fn horner(&self, t0: usize, p1: usize) -> [f64; 2] {
         let p = self.period as f64;
         let a = (p - 1.0) / p;
         let inv = 1.0 / p;
         let (mut g, mut l) = (0.0, 0.0);
-        for t in p1.saturating_sub(self.w).max(p0)..p1 {
+        for t in t0..p1 {
             let d = self.x[t] - self.x[t - 1];
             let gd = if d > 0.0 { d } else { 0.0 };
             g = a * g + gd * inv;
             l = a * l + (gd - d) * inv;
         }
-        let aw = a.powf((p1 - p0) as f64);
-        let mut j = [[0.0; 3]; 3];
-        j[0][0] = aw;
-        j[1][1] = aw;
-        (j, [g, l])
+        [g, l]
+    }
+}
+
+impl Recurrence<2, 1> for Rsi<'_> {
+    /// RSI's bound is relative to `D = g + l`, which decays geometrically
+    /// through a flat run, so the `W`-bar horizon is kept only where the
+    /// older bars' share, at most `a^W·max|Δx|`, is below `2⁻⁶⁴·D`;
+    /// otherwise `B` is summed over the whole piece (all terms are ≥ 0, so
+    /// it rounds relative to `D` like the serial recurrence).
+    fn map(&self, p0: usize, p1: usize) -> (Mat3, [f64; 2]) {
+        let t0 = p1.saturating_sub(self.w).max(p0);
+        let mut b = self.horner(t0, p1);
+        if t0 > p0 {
+            let older = &self.x[p0 - 1..t0];
+            let max_move = older
+                .windows(2)
+                .fold(0.0f64, |m, w| m.max((w[1] - w[0]).abs()));
+            // a^W ≤ 2⁻⁸⁰ (see `horizon`).
+            if max_move * 2f64.powi(-80) > 2f64.powi(-64) * (b[0] + b[1]) {
+                b = self.horner(p0, p1);
+            }
+        }
+        ([[0.0; 3]; 3], b)
     }
     fn run(&self, be: Be, p0: usize, p1: usize, s: [f64; 2], [o]: [&mut [f64]; 1]) {
         from_state::rsi(be, self.period, &self.x[p0 - 1..p1], s[0], s[1], o);
+    }
+    /// `a^L·s + B` with `a^L` applied in factors of at least `2⁻⁵⁰⁰`: a
+    /// single `a^L` underflows long before `a^L·s` does when the averages
+    /// are large, and the ratio `g : l` is the output.
+    fn apply(&self, p0: usize, p1: usize, map: &(Mat3, [f64; 2]), s: [f64; 2]) -> [f64; 2] {
+        let p = self.period as f64;
+        let a = (p - 1.0) / p;
+        let step = (500.0 * core::f64::consts::LN_2 / -a.ln()).floor().max(1.0);
+        let mut left = (p1 - p0) as f64;
+        let mut s = s;
+        while left > 0.0 && (s[0] != 0.0 || s[1] != 0.0) {
+            let f = a.powf(left.min(step));
+            s = [s[0] * f, s[1] * f];
+            left -= left.min(step);
+        }
+        [s[0] + map.1[0], s[1] + map.1[1]]
     }
 }
 
