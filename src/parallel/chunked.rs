@@ -205,30 +205,14 @@ pub fn bbands_chunked(
 /// Errors: as [`crate::max`] and [`sma_chunked`].
 pub fn max_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> Result<Vec<f64>> {
     crate::max_lookback(period)?;
-    let chunk = chunk_len.into().resolve(x.len(), period)?;
-    let mut out = vec![0.0; x.len()];
-    halo_run(
-        [&mut out],
-        chunk,
-        |c0| c0.saturating_sub(period - 1),
-        |h0, c1, [o]| crate::max_into(&x[h0..c1], period, o),
-    )?;
-    Ok(out)
+    window_halo_run(x, period, chunk_len, crate::max_into)
 }
 
 /// [`crate::min`] chunk by chunk in parallel; bit-identical to it.
 /// Errors: as [`crate::min`] and [`sma_chunked`].
 pub fn min_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> Result<Vec<f64>> {
     crate::min_lookback(period)?;
-    let chunk = chunk_len.into().resolve(x.len(), period)?;
-    let mut out = vec![0.0; x.len()];
-    halo_run(
-        [&mut out],
-        chunk,
-        |c0| c0.saturating_sub(period - 1),
-        |h0, c1, [o]| crate::min_into(&x[h0..c1], period, o),
-    )?;
-    Ok(out)
+    window_halo_run(x, period, chunk_len, crate::min_into)
 }
 
 /// [`crate::wma`] chunk by chunk in parallel (halo `period − 1` bars).
@@ -238,13 +222,24 @@ pub fn min_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> 
 /// Errors: as [`crate::wma`] and [`sma_chunked`].
 pub fn wma_chunked(x: &[f64], period: usize, chunk_len: impl Into<ChunkLen>) -> Result<Vec<f64>> {
     crate::wma_lookback(period)?;
+    window_halo_run(x, period, chunk_len, crate::wma_into)
+}
+
+/// A one-output windowed indicator whose chunks need `period − 1` bars of
+/// halo, into a fresh vector.
+fn window_halo_run(
+    x: &[f64],
+    period: usize,
+    chunk_len: impl Into<ChunkLen>,
+    into: impl Fn(&[f64], usize, &mut [f64]) -> Result<()> + Sync,
+) -> Result<Vec<f64>> {
     let chunk = chunk_len.into().resolve(x.len(), period)?;
     let mut out = vec![0.0; x.len()];
     halo_run(
         [&mut out],
         chunk,
         |c0| c0.saturating_sub(period - 1),
-        |h0, c1, [o]| crate::wma_into(&x[h0..c1], period, o),
+        |h0, c1, [o]| into(&x[h0..c1], period, o),
     )?;
     Ok(out)
 }

@@ -54,9 +54,20 @@ impl Truth {
     }
 }
 
+/// How an interpreter computes one indicator over its (already
+/// interpreted) input series `x`: the batch functions here, the streaming
+/// states in `tests/stream_support/naive_streamed.rs`.
+pub type IndicatorFn = fn(&Indicator, &[f64], &Bars<'_>, usize) -> Vec<f64>;
+
 /// The value of `s` at every bar, computed bar by bar (indicators by the
 /// crate's functions on the input series so computed).
 pub fn series(s: &Series, bars: &Bars<'_>, n: usize) -> Vec<f64> {
+    series_with(s, bars, n, batch_indicator)
+}
+
+/// [`series`] with the indicators computed by `ind`.
+pub fn series_with(s: &Series, bars: &Bars<'_>, n: usize, ind: IndicatorFn) -> Vec<f64> {
+    let series = |s: &Series, bars: &Bars<'_>, n: usize| series_with(s, bars, n, ind);
     match s {
         Series::Column(c) => bars.column(*c).expect("column present").to_vec(),
         Series::Const(v) => vec![*v; n],
@@ -81,12 +92,15 @@ pub fn series(s: &Series, bars: &Bars<'_>, n: usize) -> Vec<f64> {
                 .map(|i| if i >= *k { a[i - k] } else { f64::NAN })
                 .collect()
         }
-        Series::Indicator(ind) => indicator(ind, bars, n),
+        Series::Indicator(i) => {
+            let x = i.input().map(|s| series(s, bars, n)).unwrap_or_default();
+            ind(i, &x, bars, n)
+        }
     }
 }
 
-fn indicator(ind: &Indicator, bars: &Bars<'_>, n: usize) -> Vec<f64> {
-    let x = ind.input().map(|s| series(s, bars, n)).unwrap_or_default();
+fn batch_indicator(ind: &Indicator, x: &[f64], bars: &Bars<'_>, _n: usize) -> Vec<f64> {
+    let x = x.to_vec();
     let col = |c: Column| bars.column(c).expect("column present");
     let (h, l, c) = (
         || col(Column::High),
@@ -170,6 +184,13 @@ fn compare(op: CmpOp, a: f64, b: f64) -> Truth {
 
 /// The truth of `c` at every bar.
 pub fn cond(c: &Cond, bars: &Bars<'_>, n: usize) -> Vec<Truth> {
+    cond_with(c, bars, n, batch_indicator)
+}
+
+/// [`cond`] with the indicators computed by `ind`.
+pub fn cond_with(c: &Cond, bars: &Bars<'_>, n: usize, ind: IndicatorFn) -> Vec<Truth> {
+    let series = |s: &Series, bars: &Bars<'_>, n: usize| series_with(s, bars, n, ind);
+    let cond = |c: &Cond, bars: &Bars<'_>, n: usize| cond_with(c, bars, n, ind);
     match c {
         Cond::Compare(op, a, b) => {
             let (a, b) = (series(a, bars, n), series(b, bars, n));
