@@ -78,28 +78,50 @@ pub fn stoch_into(
     let n = high.len();
     check_outs(n, &[("k", k.len()), ("d", d.len())])?;
     let backend = Backend::active();
-    // Per run of usable bars [a, b): HH into k, LL into d, raw %K into d
-    // (valid from r0), slow %K into k (valid from r1), slow %D into d
-    // (valid from r2). Each SMA sees only finite values of one run.
+    let lookback = (fastk - 1) + (slowk - 1) + (slowd - 1);
+    // Optimistic pass: the whole series as one run, each kernel reporting
+    // on the inputs it reads anyway (high, low, close from bar fastk − 1);
+    // if all were finite (and raw %K tame) the outputs are exactly what
+    // the run-splitting path below computes for a single all-finite run.
+    if lookback < n
+        && run(backend, high, low, close, (fastk, slowk, slowd), k, d)?
+        && close[..fastk - 1].iter().all(|c| c.is_finite())
+    {
+        return Ok(());
+    }
+    exact(backend, high, low, close, (fastk, slowk, slowd), k, d)
+}
+
+/// The run-splitting path (some input is NaN or ±inf, or raw %K is not
+/// tame): per run of usable bars, each SMA seeing only finite values of
+/// one run. Correct on any input (the optimistic pass is a shortcut to
+/// its result).
+fn exact(
+    backend: Backend,
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    (fastk, slowk, slowd): (usize, usize, usize),
+    k: &mut [f64],
+    d: &mut [f64],
+) -> Result<()> {
+    let n = high.len();
+    let lookback = (fastk - 1) + (slowk - 1) + (slowd - 1);
     let mut i = 0;
     while i < n {
         let b = usable_end(backend, high, low, close, i);
         let a = i;
-        let r2 = a + (fastk - 1) + (slowk - 1) + (slowd - 1);
-        if r2 < b {
-            let (r0, r1) = (a + fastk - 1, a + fastk - 1 + slowk - 1);
-            // The run is all finite: no second scan inside the kernel.
-            rolling_extreme_finite::<false>(backend, &high[a..b], fastk, &mut k[a..b])?;
-            rolling_extreme_finite::<true>(backend, &low[a..b], fastk, &mut d[a..b])?;
-            let tame =
-                kernels::stoch::raw_k_tame(backend, &close[r0..b], &k[r0..b], &mut d[r0..b])?;
-            rolling_mean(backend, &d[r0..b], slowk, &mut k[r0..b])?;
-            rolling_mean(backend, &k[r1..b], slowd, &mut d[r1..b])?;
-            k[a..r2].fill(f64::NAN);
-            d[a..r2].fill(f64::NAN);
-            if !tame {
-                clean(&mut k[r2..b], &mut d[r2..b]);
-            }
+        if a + lookback < b {
+            let s = a..b;
+            run(
+                backend,
+                &high[s.clone()],
+                &low[s.clone()],
+                &close[s.clone()],
+                (fastk, slowk, slowd),
+                &mut k[s.clone()],
+                &mut d[s],
+            )?;
         } else {
             k[a..b].fill(f64::NAN);
             d[a..b].fill(f64::NAN);
@@ -112,6 +134,42 @@ pub fn stoch_into(
         }
     }
     Ok(())
+}
+
+/// STOCH over one run of bars `m > lookback` long, believed usable: HH
+/// into k, LL into d, raw %K into d (valid from r0), slow %K into k (valid
+/// from r1), slow %D into d (valid from r2). Returns whether high, low and
+/// close (the latter from bar r0) were all finite and raw %K tame. On a
+/// run that really is all finite the outputs are right whatever the flag
+/// (non-finite results of an untame raw %K are cleaned to NaN); otherwise
+/// they are unspecified, and computing stops early when high or low was
+/// not finite.
+fn run(
+    backend: Backend,
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    (fastk, slowk, slowd): (usize, usize, usize),
+    k: &mut [f64],
+    d: &mut [f64],
+) -> Result<bool> {
+    let m = high.len();
+    let (r0, r1) = (fastk - 1, fastk - 1 + slowk - 1);
+    let r2 = r1 + slowd - 1;
+    let finite_h = rolling_extreme_finite::<false>(backend, high, fastk, k)?;
+    let finite_l = rolling_extreme_finite::<true>(backend, low, fastk, d)?;
+    if !(finite_h && finite_l) {
+        return Ok(false);
+    }
+    let tame = kernels::stoch::raw_k_tame(backend, &close[r0..], &k[r0..], &mut d[r0..])?;
+    rolling_mean(backend, &d[r0..m], slowk, &mut k[r0..m])?;
+    rolling_mean(backend, &k[r1..m], slowd, &mut d[r1..m])?;
+    k[..r2].fill(f64::NAN);
+    d[..r2].fill(f64::NAN);
+    if !tame {
+        clean(&mut k[r2..], &mut d[r2..]);
+    }
+    Ok(tame)
 }
 
 #[inline]
@@ -142,6 +200,74 @@ fn usable_end(backend: Backend, h: &[f64], l: &[f64], c: &[f64], from: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The optimistic pass and the run-splitting path agree bit for bit on
+    /// every backend, with a NaN or ±inf in high only, low only or close
+    /// only at every bar (first, last, vector bodies, tails, the close
+    /// bars raw %K does not read, flat windows where raw %K ignores the
+    /// close); and the optimistic pass flags every such input itself.
+    #[test]
+    fn optimistic_pass_matches_exact_path() {
+        let n = 97;
+        let h0: Vec<f64> = (0..n)
+            .map(|i| match i {
+                // A flat stretch longer than every fastk below: windows
+                // with HH == LL, raw %K 0 whatever the close.
+                30..72 => 7.0,
+                _ => 10.0 + ((i * 7) % 5) as f64,
+            })
+            .collect();
+        let l0: Vec<f64> = (0..n)
+            .map(|i| {
+                if (30..72).contains(&i) {
+                    7.0
+                } else {
+                    h0[i] - 2.5 - (i % 3) as f64
+                }
+            })
+            .collect();
+        let c0: Vec<f64> = (0..n).map(|i| (h0[i] + l0[i]) / 2.0).collect();
+        let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        // fastk 3: scalar code on every backend; 14: AVX2's direct
+        // reduction; 30: AVX2's scans.
+        for (fk, sk, sd) in [(3, 2, 2), (14, 3, 3), (30, 1, 4)] {
+            for be in Backend::available() {
+                let mut series = [h0.clone(), l0.clone(), c0.clone()];
+                let (mut k1, mut d1, mut k2, mut d2) =
+                    (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+                let [h, l, c] = &series;
+                assert!(run(be, h, l, c, (fk, sk, sd), &mut k1, &mut d1).unwrap());
+                exact(be, h, l, c, (fk, sk, sd), &mut k2, &mut d2).unwrap();
+                assert!(same(&k1, &k2) && same(&d1, &d2), "{be} {fk}");
+                for which in 0..3 {
+                    for at in 0..n {
+                        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                            let keep = series[which][at];
+                            series[which][at] = bad;
+                            let [h, l, c] = &series;
+                            let flagged = !run(be, h, l, c, (fk, sk, sd), &mut k1, &mut d1)
+                                .unwrap()
+                                || !c[..fk - 1].iter().all(|v| v.is_finite());
+                            assert!(flagged, "{be} fastk {fk} series {which} bar {at} {bad}");
+                            crate::with_backend(be, || {
+                                stoch_into(h, l, c, fk, sk, sd, &mut k1, &mut d1)
+                            })
+                            .unwrap()
+                            .unwrap();
+                            exact(be, h, l, c, (fk, sk, sd), &mut k2, &mut d2).unwrap();
+                            assert!(
+                                same(&k1, &k2) && same(&d1, &d2),
+                                "{be} fastk {fk} series {which} bar {at} {bad}"
+                            );
+                            // The bad bar's own outputs are NaN.
+                            assert!(k1[at].is_nan() && d1[at].is_nan());
+                            series[which][at] = keep;
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// A bar whose raw %K overflows (or whose range underflows to a zero
     /// divisor) makes both lines NaN over the windows that hold it, on

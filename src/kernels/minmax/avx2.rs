@@ -12,7 +12,8 @@ use crate::dispatch::Avx2Fma;
 const MAGIC: f64 = 4_503_599_627_370_496.0;
 
 /// Rolling extreme of the finite run `y` (`y.len() >= period`), indices
-/// offset by `base`. Same results as [`scalar::run`], bit for bit.
+/// offset by `base`. Same results as [`scalar::run`], bit for bit, and
+/// the same flag: whether every value of `y` is finite.
 pub(crate) fn run<const MIN: bool>(
     _token: Avx2Fma,
     y: &[f64],
@@ -20,19 +21,17 @@ pub(crate) fn run<const MIN: bool>(
     base: usize,
     out: &mut [f64],
     index: Option<&mut [usize]>,
-) {
+) -> bool {
     let m = y.len();
     assert_eq!(out.len(), m);
     // Indices travel as f64 lanes: they must stay below 2^52.
     if period < 4 || m < period || base.saturating_add(m) >= (1usize << 52) {
-        scalar::run::<MIN>(y, period, base, out, index);
-        return;
+        return scalar::run::<MIN>(y, period, base, out, index);
     }
     if index.is_none() && period <= DIRECT_MAX_PERIOD {
         // SAFETY: the token proves AVX2+FMA; out has y.len() elements and
         // 4 <= period <= y.len() (checked above).
-        unsafe { direct::<MIN>(y, period, out) };
-        return;
+        return unsafe { direct::<MIN>(y, period, out) };
     }
     match index {
         Some(ix) => {
@@ -56,14 +55,14 @@ const DIRECT_MAX_PERIOD: usize = 24;
 /// The extreme of each window by direct reduction over its `p` bars, four
 /// consecutive windows per vector, oldest bar first so that ties go to the
 /// newest (values only: selections, so identical to the scans' values,
-/// signed zeros included).
+/// signed zeros included). Returns whether every value of `y` is finite
+/// (if not, the outputs are unspecified: `max`/`min` have no NaN rule).
 ///
 /// # Safety
 ///
-/// The CPU must support AVX2 and FMA; `out.len() == y.len() >= p >= 4`;
-/// `y` is finite (so `max`/`min` need no NaN rule).
+/// The CPU must support AVX2 and FMA; `out.len() == y.len() >= p >= 4`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn direct<const MIN: bool>(y: &[f64], p: usize, out: &mut [f64]) {
+unsafe fn direct<const MIN: bool>(y: &[f64], p: usize, out: &mut [f64]) -> bool {
     let m = y.len();
     // Window starts j in 0..jn; window j ends at output j + p - 1.
     let jn = m - p + 1;
@@ -79,6 +78,9 @@ unsafe fn direct<const MIN: bool>(y: &[f64], p: usize, out: &mut [f64]) {
             _mm256_max_pd(a, b)
         }
     };
+    // The OR of `v − v` over the first load of each step (bars 0..jv):
+    // all bits clear while those bars are finite, a NaN's once one is not.
+    let mut bad = _mm256_setzero_pd();
     let mut j = 0;
     while j < jv {
         // SAFETY: the loads cover y[j + k .. j + k + 4] for k < p, whose
@@ -86,6 +88,7 @@ unsafe fn direct<const MIN: bool>(y: &[f64], p: usize, out: &mut [f64]) {
         // covers out[j + p - 1 .. j + p + 3], inside out (len m) likewise.
         unsafe {
             let mut acc = _mm256_loadu_pd(yp.add(j));
+            bad = _mm256_or_pd(bad, _mm256_sub_pd(acc, acc));
             for k in 1..p {
                 acc = ext(acc, _mm256_loadu_pd(yp.add(j + k)));
             }
@@ -104,9 +107,13 @@ unsafe fn direct<const MIN: bool>(y: &[f64], p: usize, out: &mut [f64]) {
         });
     }
     out[..p - 1].fill(f64::NAN);
+    // Bars jv..m (at most p + 2 of them) are checked one by one.
+    let head = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(bad, bad)) == 0;
+    head && super::first_non_finite_scalar(y, jv) == m
 }
 
-/// Both passes, then the NaN warm-up.
+/// Both passes, then the NaN warm-up; returns whether every value of `y`
+/// is finite.
 ///
 /// # Safety
 ///
@@ -119,11 +126,11 @@ unsafe fn passes<const MIN: bool, const IDX: bool>(
     base: usize,
     out: &mut [f64],
     ix: &mut [usize],
-) {
+) -> bool {
     let m = y.len();
     // SAFETY: forwarded preconditions.
-    let i = unsafe { forward::<MIN, IDX>(y, p, base, out, ix) };
-    scalar::forward::<MIN>(y, p, base, i, out, if IDX { Some(&mut *ix) } else { None });
+    let (i, head) = unsafe { forward::<MIN, IDX>(y, p, base, out, ix) };
+    let tail = scalar::forward::<MIN>(y, p, base, i, out, if IDX { Some(&mut *ix) } else { None });
     // Backward: j runs over 0..jn (outputs j + p - 1 < m); the top part
     // (j >= jv, which also starts the suffix inside the last block) is scalar.
     let jn = m - p + 1;
@@ -146,6 +153,7 @@ unsafe fn passes<const MIN: bool, const IDX: bool>(
     if IDX {
         ix[..p - 1].fill(NO_INDEX);
     }
+    head && tail
 }
 
 /// `a` strictly better than `b`.
@@ -175,7 +183,8 @@ fn better_eq<const MIN: bool>(a: __m256d, b: __m256d) -> __m256d {
 }
 
 /// Forward segmented prefix scan over whole vectors; returns the first
-/// bar not processed (a multiple of 4).
+/// bar not processed (a multiple of 4) and whether every bar before it is
+/// finite.
 ///
 /// # Safety
 ///
@@ -187,7 +196,7 @@ unsafe fn forward<const MIN: bool, const IDX: bool>(
     base: usize,
     out: &mut [f64],
     ix: &mut [usize],
-) -> usize {
+) -> (usize, bool) {
     let m = y.len();
     let yp = y.as_ptr();
     let op = out.as_mut_ptr();
@@ -209,9 +218,12 @@ unsafe fn forward<const MIN: bool, const IDX: bool>(
         let mut ixv = _mm256_setr_pd(b, b + 1.0, b + 2.0, b + 3.0);
         let mut cv = _mm256_set1_pd(y[0]);
         let mut cix = _mm256_set1_pd(b);
+        // The OR of `v − v` over the bars, as in `direct`.
+        let mut bad = _mm256_setzero_pd();
         let mut i = 0;
         while i + 4 <= m {
             let mut v = _mm256_loadu_pd(yp.add(i));
+            bad = _mm256_or_pd(bad, _mm256_sub_pd(v, v));
             let mut xi = ixv;
             // Step 1: lane l against lane l-1 (same block iff off_l >= 1).
             let pv = _mm256_permute4x64_pd::<0x90>(v);
@@ -254,7 +266,10 @@ unsafe fn forward<const MIN: bool, const IDX: bool>(
             ixv = _mm256_add_pd(ixv, four);
             i += 4;
         }
-        i
+        (
+            i,
+            _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(bad, bad)) == 0,
+        )
     }
 }
 

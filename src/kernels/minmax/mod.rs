@@ -85,40 +85,43 @@ pub fn rolling_min(
     run::<true>(backend, x, period, out, index)
 }
 
-/// [`rolling_max`] (`MIN = false`) or [`rolling_min`] without index, for
-/// a slice the caller knows to be all finite (no scan for non-finite
-/// values; a non-finite value would give unspecified finite-or-NaN
-/// outputs in its windows, never a panic or out-of-bounds access).
+/// [`rolling_max`] (`MIN = false`) or [`rolling_min`] without index,
+/// optimistically treating `y` as all finite (no separate scan for
+/// non-finite values). Returns whether it was: `Ok(true)` means every
+/// value of `y` is finite and `out` is exactly [`rolling_max`]'s (or
+/// [`rolling_min`]'s); after `Ok(false)` `out` holds unspecified
+/// finite-or-NaN values (never a panic or out-of-bounds access). The
+/// test rides on the kernels' own loads: a subtract and an OR per vector
+/// (per bar on the scalar path).
 pub(crate) fn rolling_extreme_finite<const MIN: bool>(
     backend: Backend,
     y: &[f64],
     period: usize,
     out: &mut [f64],
-) -> Result<()> {
+) -> Result<bool> {
     check_period("period", period, 1, usize::MAX)?;
     check_len("out", y.len(), out.len())?;
     backend.check()?;
     if y.len() < period {
         out.fill(f64::NAN);
-        return Ok(());
+        return Ok(first_non_finite(y, 0) == y.len());
     }
     match backend {
-        Backend::Scalar | Backend::Portable => scalar::run::<MIN>(y, period, 0, out, None),
+        Backend::Scalar | Backend::Portable => Ok(scalar::run::<MIN>(y, period, 0, out, None)),
         Backend::Avx2 => {
             #[cfg(target_arch = "x86_64")]
-            avx2::run::<MIN>(
+            return Ok(avx2::run::<MIN>(
                 Avx2Fma::try_new().ok_or(Error::BackendUnavailable { backend })?,
                 y,
                 period,
                 0,
                 out,
                 None,
-            );
+            ));
             #[cfg(not(target_arch = "x86_64"))]
             return Err(Error::BackendUnavailable { backend });
         }
     }
-    Ok(())
 }
 
 fn run<const MIN: bool>(
@@ -161,8 +164,11 @@ fn run<const MIN: bool>(
             return;
         }
         let y = &x[a..b];
+        // The run is finite by construction: its flag says nothing new.
         match backend {
-            Backend::Scalar | Backend::Portable => scalar::run::<MIN>(y, period, a, o, ix),
+            Backend::Scalar | Backend::Portable => {
+                scalar::run::<MIN>(y, period, a, o, ix);
+            }
             Backend::Avx2 =>
             {
                 #[cfg(target_arch = "x86_64")]

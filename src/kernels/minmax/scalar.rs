@@ -9,17 +9,18 @@ pub(super) fn better<const MIN: bool>(a: f64, b: f64) -> bool {
 }
 
 /// Rolling extreme of the finite run `y` (`y.len() >= period`), indices
-/// offset by `base`.
+/// offset by `base`. Returns whether every value of `y` is finite (if
+/// not, the outputs are unspecified finite-or-NaN values).
 pub(super) fn run<const MIN: bool>(
     y: &[f64],
     period: usize,
     base: usize,
     out: &mut [f64],
     mut index: Option<&mut [usize]>,
-) {
+) -> bool {
     let m = y.len();
     // Forward: block-prefix extremes, ties to the newest bar.
-    forward::<MIN>(y, period, base, 0, out, index.as_deref_mut());
+    let finite = forward::<MIN>(y, period, base, 0, out, index.as_deref_mut());
     // Backward: block-suffix extremes combined with the prefix at j+p-1.
     backward::<MIN>(y, period, base, m, 0, out, index.as_deref_mut(), None);
     let warm = (period - 1).min(m);
@@ -27,10 +28,14 @@ pub(super) fn run<const MIN: bool>(
     if let Some(ix) = index {
         ix[..warm].fill(NO_INDEX);
     }
+    finite
 }
 
 /// The forward (prefix) pass over bars `from..y.len()`; bar `from` must be
 /// a block start or be preceded by prefix values already in `out`/`index`.
+/// Returns whether every bar of `from..y.len()` is finite (it reads them
+/// all anyway; the flag is a compare and an AND per bar, off the critical
+/// path).
 pub(super) fn forward<const MIN: bool>(
     y: &[f64],
     period: usize,
@@ -38,10 +43,11 @@ pub(super) fn forward<const MIN: bool>(
     from: usize,
     out: &mut [f64],
     mut index: Option<&mut [usize]>,
-) {
+) -> bool {
     if from >= y.len() {
-        return;
+        return true;
     }
+    let mut finite = true;
     let m = y.len();
     let mut i = from;
     while i < m {
@@ -54,6 +60,7 @@ pub(super) fn forward<const MIN: bool>(
             (out[i - 1], bi)
         };
         for k in i..end {
+            finite &= y[k].is_finite();
             if !better::<MIN>(bv, y[k]) {
                 bv = y[k];
                 bi = k;
@@ -65,6 +72,7 @@ pub(super) fn forward<const MIN: bool>(
         }
         i = end;
     }
+    finite
 }
 
 /// The backward (suffix) pass over `j` from `top - 1` down to `bottom`,

@@ -29,7 +29,7 @@ unsafe fn raw_k_avx2(close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
     );
     let (sign, tame) = (_mm256_set1_pd(-0.0), _mm256_set1_pd(super::TAME));
     // All lanes ones while every output so far is tame (`<=` is false on
-    // NaN).
+    // NaN) and every close finite (`c − c == 0` is false on NaN and ±inf).
     let mut ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
     let (cp, hp, op) = (close.as_ptr(), hh.as_ptr(), out.as_mut_ptr());
     let mut i = 0;
@@ -47,7 +47,8 @@ unsafe fn raw_k_avx2(close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
             let k = _mm256_div_pd(num, den);
             _mm256_storeu_pd(op.add(i), k);
             let small = _mm256_cmp_pd::<_CMP_LE_OQ>(_mm256_andnot_pd(sign, k), tame);
-            ok = _mm256_and_pd(ok, small);
+            let finite = _mm256_cmp_pd::<_CMP_EQ_OQ>(_mm256_sub_pd(c, c), zero);
+            ok = _mm256_and_pd(ok, _mm256_and_pd(small, finite));
         }
         i += 4;
     }

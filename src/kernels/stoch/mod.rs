@@ -27,10 +27,13 @@ pub fn raw_k(backend: Backend, close: &[f64], hh: &[f64], ll_to_k: &mut [f64]) -
     raw_k_tame(backend, close, hh, ll_to_k).map(|_| ())
 }
 
-/// [`raw_k`], also telling whether every output is *tame*: finite and at
-/// most [`TAME`] in magnitude. Then SMAs of it (periods up to 100000)
-/// cannot overflow, so STOCH skips its non-finite cleanup pass. The flag
-/// costs a compare per vector in the division-bound loop.
+/// [`raw_k`], also telling whether every output is *tame* (finite and at
+/// most [`TAME`] in magnitude) **and every close is finite**. Then SMAs of
+/// it (periods up to 100000) cannot overflow, so STOCH skips its
+/// non-finite cleanup pass; and a close that is NaN or ±inf is caught even
+/// on a flat window, whose raw %K is 0 whatever the close (STOCH's
+/// optimistic pass relies on it). The flag costs a few compares per vector
+/// in the division-bound loop.
 pub fn raw_k_tame(
     backend: Backend,
     close: &[f64],

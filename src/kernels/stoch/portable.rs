@@ -22,5 +22,9 @@ pub(crate) fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
         out[i..i + 4].copy_from_slice(&(num / den).to_array());
     }
     let tail = scalar::raw_k(&close[body..], &hh[body..], &mut out[body..]);
-    tail & out[..body].iter().all(|v| v.abs() <= super::TAME)
+    let head = out[..body]
+        .iter()
+        .zip(&close[..body])
+        .all(|(v, c)| (v.abs() <= super::TAME) & c.is_finite());
+    tail & head
 }

@@ -12,12 +12,13 @@ pub(crate) fn one(c: f64, h: f64, l: f64) -> f64 {
 }
 
 /// Raw %K into `out` (which holds the lowest lows on entry); returns
-/// whether every output is tame (see [`super::TAME`]).
+/// whether every output is tame (see [`super::TAME`]) and every close
+/// finite.
 pub(crate) fn raw_k(close: &[f64], hh: &[f64], out: &mut [f64]) -> bool {
     let mut tame = true;
     for ((o, &c), &h) in out.iter_mut().zip(close).zip(hh) {
         *o = one(c, h, *o);
-        tame &= o.abs() <= super::TAME;
+        tame &= (o.abs() <= super::TAME) & c.is_finite();
     }
     tame
 }
