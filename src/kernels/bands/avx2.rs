@@ -95,6 +95,30 @@ unsafe fn stddev_avx2(var: &mut [f64], k: f64) {
     scalar::stddev(&mut var[body..], k);
 }
 
+/// `(middle, upper, lower)` from the mean `m` and σ `sd`: `m ± k·σ`
+/// (multiply, then add: no FMA), all three NaN where `m` or `tested` (σ,
+/// or the variance it came from) is not finite. The one definition the bands pass and the fused mean-and-bands
+/// kernel share, so both give the scalar path's bits.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn band_values(
+    m: __m256d,
+    sd: __m256d,
+    tested: __m256d,
+    upv: __m256d,
+    dnv: __m256d,
+) -> (__m256d, __m256d, __m256d) {
+    let nan = _mm256_set1_pd(f64::NAN);
+    let ok = _mm256_and_pd(finite(m), finite(tested));
+    let u = _mm256_add_pd(m, _mm256_mul_pd(upv, sd));
+    let l = _mm256_sub_pd(m, _mm256_mul_pd(dnv, sd));
+    (
+        _mm256_blendv_pd(nan, m, ok),
+        _mm256_blendv_pd(nan, u, ok),
+        _mm256_blendv_pd(nan, l, ok),
+    )
+}
+
 /// # Safety
 ///
 /// The CPU must support AVX2 and FMA, and the three slices must have the
@@ -109,11 +133,7 @@ unsafe fn bands_avx2<const ROOT: bool>(
 ) {
     let n = middle.len();
     let body = n / 4 * 4;
-    let (upv, dnv, nan) = (
-        _mm256_set1_pd(up),
-        _mm256_set1_pd(dn),
-        _mm256_set1_pd(f64::NAN),
-    );
+    let (upv, dnv) = (_mm256_set1_pd(up), _mm256_set1_pd(dn));
     let (pm, pu, pl) = (middle.as_mut_ptr(), upper.as_mut_ptr(), lower.as_mut_ptr());
     let mut i = 0;
     while i < body {
@@ -123,12 +143,11 @@ unsafe fn bands_avx2<const ROOT: bool>(
             let m = _mm256_loadu_pd(pm.add(i));
             let v = _mm256_loadu_pd(pu.add(i));
             let sd = if ROOT { root(v) } else { v };
-            let ok = _mm256_and_pd(finite(m), finite(v));
-            let u = _mm256_add_pd(m, _mm256_mul_pd(upv, sd));
-            let l = _mm256_sub_pd(m, _mm256_mul_pd(dnv, sd));
-            _mm256_storeu_pd(pm.add(i), _mm256_blendv_pd(nan, m, ok));
-            _mm256_storeu_pd(pu.add(i), _mm256_blendv_pd(nan, u, ok));
-            _mm256_storeu_pd(pl.add(i), _mm256_blendv_pd(nan, l, ok));
+            // NaN where the mean or the variance (σ) is not finite.
+            let (m, u, l) = band_values(m, sd, v, upv, dnv);
+            _mm256_storeu_pd(pm.add(i), m);
+            _mm256_storeu_pd(pu.add(i), u);
+            _mm256_storeu_pd(pl.add(i), l);
         }
         i += 4;
     }

@@ -50,7 +50,10 @@ unsafe fn rolling_avx2<const MEAN: bool, const FIN: bool>(x: &[f64], p: usize, o
                 match p {
                     // SAFETY: same contract, with P == p in
                     // DIRECT_MAX_PERIOD + 1 ..= DOUBLING_MAX_PERIOD.
-                    $($q => unsafe { doubling::<MEAN, FIN, $q>(x, out) },)*
+                    $($q => unsafe {
+                        let sink = Plain(out.as_mut_ptr());
+                        doubling::<MEAN, FIN, $q, _>(x, out, &sink);
+                    },)*
                     _ => unreachable!("doubling range is 9..=31"),
                 }
             };
@@ -139,6 +142,121 @@ unsafe fn finish<const MEAN: bool, const FIN: bool>(acc: __m256d, vinv: __m256d)
     }
 }
 
+/// Where the doubling path puts four finished outputs.
+pub(crate) trait Sink {
+    /// Takes the outputs `j .. j + 4` (already in their final form).
+    ///
+    /// # Safety
+    ///
+    /// AVX2 must be available; `j + 4` is at most the length of every
+    /// buffer the sink writes, and `j` is a position the doubling path may
+    /// store to (32-byte aligned in `out`).
+    unsafe fn put(&self, j: usize, v: __m256d);
+}
+
+/// Stores into `out` (the plain rolling sum or mean).
+struct Plain(*mut f64);
+
+impl Sink for Plain {
+    #[inline(always)]
+    unsafe fn put(&self, j: usize, v: __m256d) {
+        // SAFETY: `out[j .. j + 4]` is in bounds and 32-byte aligned (the
+        // contract of `put`); AVX is available.
+        unsafe { _mm256_store_pd(self.0.add(j), v) }
+    }
+}
+
+/// Forms Bollinger bands from each mean as it is computed: `sigma` holds
+/// σ on entry and the upper band on return, as
+/// [`bands_from_mean_sigma`](crate::kernels::bands::bands_from_mean_sigma)
+/// does (the same operations: bit-identical).
+struct Bands {
+    middle: *mut f64,
+    sigma: *mut f64,
+    lower: *mut f64,
+    up: __m256d,
+    dn: __m256d,
+}
+
+impl Sink for Bands {
+    #[inline(always)]
+    unsafe fn put(&self, j: usize, m: __m256d) {
+        // SAFETY: the three buffers have `out`'s length, so `j .. j + 4` is
+        // in bounds of each (the contract of `put`); `middle` is `out`
+        // (aligned store), the others are accessed unaligned; AVX2 is
+        // available.
+        unsafe {
+            let sd = _mm256_loadu_pd(self.sigma.add(j));
+            let (m, u, l) = crate::kernels::bands::avx2::band_values(m, sd, sd, self.up, self.dn);
+            _mm256_store_pd(self.middle.add(j), m);
+            _mm256_storeu_pd(self.sigma.add(j), u);
+            _mm256_storeu_pd(self.lower.add(j), l);
+        }
+    }
+}
+
+/// The rolling mean into `middle` with the bands formed on the way, for
+/// the periods of the doubling path: returns `Some([v0, v1))`, the outputs
+/// whose three bands are final; the caller forms the others (`middle`
+/// holds their means, `sigma` their σ) with `bands_from_mean_sigma`.
+/// `None` (nothing written) for other periods or `p > x.len()`.
+/// `x`, `middle`, `sigma` and `lower` must have one length.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mean_and_bands(
+    _token: Avx2Fma,
+    x: &[f64],
+    p: usize,
+    middle: &mut [f64],
+    sigma: &mut [f64],
+    lower: &mut [f64],
+    up: f64,
+    dn: f64,
+) -> Option<(usize, usize)> {
+    let n = x.len();
+    assert!(middle.len() == n && sigma.len() == n && lower.len() == n);
+    if !(DIRECT_MAX_PERIOD < p && p <= DOUBLING_MAX_PERIOD && p <= n) {
+        return None;
+    }
+    middle[..p - 1].fill(f64::NAN);
+    // SAFETY: the token proves AVX2 and FMA; the lengths were checked.
+    Some(unsafe { mean_and_bands_avx2(x, p, middle, sigma, lower, up, dn) })
+}
+
+/// # Safety
+///
+/// AVX2 and FMA must be available; the four slices have one length `n`
+/// and `DIRECT_MAX_PERIOD < p <= min(DOUBLING_MAX_PERIOD, n)`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mean_and_bands_avx2(
+    x: &[f64],
+    p: usize,
+    middle: &mut [f64],
+    sigma: &mut [f64],
+    lower: &mut [f64],
+    up: f64,
+    dn: f64,
+) -> (usize, usize) {
+    let sink = Bands {
+        middle: middle.as_mut_ptr(),
+        sigma: sigma.as_mut_ptr(),
+        lower: lower.as_mut_ptr(),
+        up: _mm256_set1_pd(up),
+        dn: _mm256_set1_pd(dn),
+    };
+    macro_rules! by_period {
+        ($($q:literal)*) => {
+            match p {
+                // SAFETY: same contract, with P == p in the doubling range;
+                // the sink writes `middle` (= out, aligned positions) and
+                // `sigma`, `lower` of the same length.
+                $($q => unsafe { doubling::<true, false, $q, _>(x, middle, &sink) },)*
+                _ => unreachable!("doubling range is 9..=31"),
+            }
+        };
+    }
+    by_period!(9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
+}
+
 /// Histories of the doubling path: `h4[t] = block(2, j - 4(t+1))`,
 /// `h8[t] = block(3, j - 4(t+1))` for the current position `j`.
 struct History {
@@ -154,12 +272,18 @@ struct History {
 /// # Safety
 ///
 /// AVX2 and FMA must be available; `3 <= j`, `j + 4 <= x.len() ==
-/// out.len()`; if `STORE`, `j >= P - 1` and `op.add(j)` is 32-byte
-/// aligned.
+/// out.len()`; if `STORE`, `j >= P - 1` and `sink` may be given the
+/// outputs `j .. j + 4` (its own contract: see [`Sink::put`]).
 #[inline(always)]
-unsafe fn doubling_step<const MEAN: bool, const FIN: bool, const P: usize, const STORE: bool>(
+unsafe fn doubling_step<
+    const MEAN: bool,
+    const FIN: bool,
+    const P: usize,
+    const STORE: bool,
+    S: Sink,
+>(
     xp: *const f64,
-    op: *mut f64,
+    sink: &S,
     j: usize,
     h: &mut History,
     vinv: __m256d,
@@ -169,7 +293,8 @@ unsafe fn doubling_step<const MEAN: bool, const FIN: bool, const P: usize, const
     // in bounds; if STORE: every history used is off / 4 <= 6 < 8 steps
     // back; the x loads read x[j - off - 1 .. j - off + 4] with j - off - 1
     // >= j + 1 - P >= 0 and j - off + 4 <= j + 4 <= n; the store writes
-    // out[j .. j + 4], in bounds and aligned (caller's contract).
+    // out[j .. j + 4] through the sink, in bounds and aligned (caller's
+    // contract).
     unsafe {
         let a = _mm256_add_pd(
             _mm256_loadu_pd(xp.add(j - 3)),
@@ -204,7 +329,7 @@ unsafe fn doubling_step<const MEAN: bool, const FIN: bool, const P: usize, const
             if P & 1 != 0 {
                 acc = _mm256_add_pd(acc, _mm256_loadu_pd(xp.add(j - off)));
             }
-            _mm256_store_pd(op.add(j), finish::<MEAN, FIN>(acc, vinv));
+            sink.put(j, finish::<MEAN, FIN>(acc, vinv));
         }
         let h4 = &h.h4;
         let h8 = &h.h8;
@@ -234,10 +359,19 @@ unsafe fn doubling_step<const MEAN: bool, const FIN: bool, const P: usize, const
 ///
 /// # Safety
 ///
-/// AVX2 must be available; `x.len() == out.len()` and
-/// `DIRECT_MAX_PERIOD < P <= min(DOUBLING_MAX_PERIOD, x.len())`.
+/// AVX2 must be available; `x.len() == out.len()`,
+/// `DIRECT_MAX_PERIOD < P <= min(DOUBLING_MAX_PERIOD, x.len())`, and
+/// `sink` may be given every output of `P - 1 .. n` whose position in
+/// `out` is 32-byte aligned (see [`Sink::put`]).
+///
+/// Returns `[v0, v1)`, the outputs given to `sink` (the others are written
+/// to `out` by the scalar definition).
 #[inline(always)]
-unsafe fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64], out: &mut [f64]) {
+unsafe fn doubling<const MEAN: bool, const FIN: bool, const P: usize, S: Sink>(
+    x: &[f64],
+    out: &mut [f64],
+    sink: &S,
+) -> (usize, usize) {
     const { assert!(P > DIRECT_MAX_PERIOD && P <= DOUBLING_MAX_PERIOD && P < 32) };
     let n = x.len();
     // First output position whose store is 32-byte aligned (out is
@@ -248,10 +382,9 @@ unsafe fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64],
     scalar::doubling_some::<MEAN, FIN>(x, P, out, P - 1, first.min(n));
     if first + 4 > n {
         scalar::doubling_some::<MEAN, FIN>(x, P, out, first.min(n), n);
-        return;
+        return (n, n);
     }
     let xp = x.as_ptr();
-    let op = out.as_mut_ptr();
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
     let (nz, vinv) = unsafe { (_mm256_set1_pd(-0.0), _mm256_set1_pd(1.0 / P as f64)) };
     // Entries for positions before j0 hold -0 and are never used for an
@@ -264,7 +397,7 @@ unsafe fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64],
     // Warm-up: j < first <= n - 4.
     while j < first {
         // SAFETY: 3 <= j, j + 4 <= first + 4 <= n; no store.
-        unsafe { doubling_step::<MEAN, FIN, P, false>(xp, op, j, &mut h, vinv) };
+        unsafe { doubling_step::<MEAN, FIN, P, false, S>(xp, sink, j, &mut h, vinv) };
         j += 4;
     }
     // From here on j >= first >= P - 1 and j ≡ first (mod 4).
@@ -272,19 +405,20 @@ unsafe fn doubling<const MEAN: bool, const FIN: bool, const P: usize>(x: &[f64],
         // SAFETY: j >= P - 1 >= 3, j + 16 <= n, out + j aligned (j ≡ first
         // mod 4), and so for j + 4, j + 8, j + 12.
         unsafe {
-            doubling_step::<MEAN, FIN, P, true>(xp, op, j, &mut h, vinv);
-            doubling_step::<MEAN, FIN, P, true>(xp, op, j + 4, &mut h, vinv);
-            doubling_step::<MEAN, FIN, P, true>(xp, op, j + 8, &mut h, vinv);
-            doubling_step::<MEAN, FIN, P, true>(xp, op, j + 12, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true, S>(xp, sink, j, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true, S>(xp, sink, j + 4, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true, S>(xp, sink, j + 8, &mut h, vinv);
+            doubling_step::<MEAN, FIN, P, true, S>(xp, sink, j + 12, &mut h, vinv);
         }
         j += 16;
     }
     while j + 4 <= n {
         // SAFETY: as above, for one step.
-        unsafe { doubling_step::<MEAN, FIN, P, true>(xp, op, j, &mut h, vinv) };
+        unsafe { doubling_step::<MEAN, FIN, P, true, S>(xp, sink, j, &mut h, vinv) };
         j += 4;
     }
     scalar::doubling_some::<MEAN, FIN>(x, P, out, j, n);
+    (first, j)
 }
 
 /// `[-0, v0, -0, v2] + v`, then `+ [-0, -0, t1, t1]`: canonical prefix4.
