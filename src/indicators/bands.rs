@@ -127,14 +127,20 @@ pub fn bbands_into(
         let sigma = Finish::Sigma(1.0);
         rolling_var::rolling_var_finished(backend, x, period, 0, upper, sigma)?;
         let (up, dn) = (nbdev_up, nbdev_dn);
-        let rest =
-            match rolling_sum::mean_and_bands(backend, x, period, middle, upper, lower, up, dn) {
-                Some((v0, v1)) => [(0, v0), (v1, x.len())],
-                None => {
-                    rolling_sum::rolling_mean(backend, x, period, middle)?;
-                    [(0, x.len()), (x.len(), x.len())]
-                }
-            };
+        let out = rolling_sum::BandsInto {
+            middle: &mut *middle,
+            sigma: &mut *upper,
+            lower: &mut *lower,
+            up,
+            dn,
+        };
+        let rest = match rolling_sum::mean_and_bands(backend, x, period, out) {
+            Some((v0, v1)) => [(0, v0), (v1, x.len())],
+            None => {
+                rolling_sum::rolling_mean(backend, x, period, middle)?;
+                [(0, x.len()), (x.len(), x.len())]
+            }
+        };
         for (a, b) in rest {
             let (m, u, l) = (&mut middle[a..b], &mut upper[a..b], &mut lower[a..b]);
             bands::bands_from_mean_sigma(backend, m, u, l, up, dn)?;

@@ -195,61 +195,44 @@ impl Sink for Bands {
     }
 }
 
-/// The rolling mean into `middle` with the bands formed on the way, for
-/// the periods of the doubling path: returns `Some([v0, v1))`, the outputs
-/// whose three bands are final; the caller forms the others (`middle`
-/// holds their means, `sigma` their σ) with `bands_from_mean_sigma`.
-/// `None` (nothing written) for other periods or `p > x.len()`.
-/// `x`, `middle`, `sigma` and `lower` must have one length.
-#[allow(clippy::too_many_arguments)]
+/// [`super::mean_and_bands`] on the AVX2 doubling path: `None` (nothing
+/// written) for other periods, `p > x.len()` or slices of other lengths.
 pub(crate) fn mean_and_bands(
     _token: Avx2Fma,
     x: &[f64],
     p: usize,
-    middle: &mut [f64],
-    sigma: &mut [f64],
-    lower: &mut [f64],
-    up: f64,
-    dn: f64,
+    out: super::BandsInto<'_>,
 ) -> Option<(usize, usize)> {
     let n = x.len();
-    assert!(middle.len() == n && sigma.len() == n && lower.len() == n);
-    if !(DIRECT_MAX_PERIOD < p && p <= DOUBLING_MAX_PERIOD && p <= n) {
+    let super::BandsInto {
+        middle,
+        sigma,
+        lower,
+        up,
+        dn,
+    } = out;
+    let lengths_ok = middle.len() == n && sigma.len() == n && lower.len() == n;
+    if !(lengths_ok && DIRECT_MAX_PERIOD < p && p <= DOUBLING_MAX_PERIOD && p <= n) {
         return None;
     }
     middle[..p - 1].fill(f64::NAN);
-    // SAFETY: the token proves AVX2 and FMA; the lengths were checked.
-    Some(unsafe { mean_and_bands_avx2(x, p, middle, sigma, lower, up, dn) })
-}
-
-/// # Safety
-///
-/// AVX2 and FMA must be available; the four slices have one length `n`
-/// and `DIRECT_MAX_PERIOD < p <= min(DOUBLING_MAX_PERIOD, n)`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn mean_and_bands_avx2(
-    x: &[f64],
-    p: usize,
-    middle: &mut [f64],
-    sigma: &mut [f64],
-    lower: &mut [f64],
-    up: f64,
-    dn: f64,
-) -> (usize, usize) {
+    // SAFETY: register-only intrinsics; the token proves AVX2.
+    let (up, dn) = unsafe { (_mm256_set1_pd(up), _mm256_set1_pd(dn)) };
     let sink = Bands {
         middle: middle.as_mut_ptr(),
         sigma: sigma.as_mut_ptr(),
         lower: lower.as_mut_ptr(),
-        up: _mm256_set1_pd(up),
-        dn: _mm256_set1_pd(dn),
+        up,
+        dn,
     };
     macro_rules! by_period {
         ($($q:literal)*) => {
             match p {
-                // SAFETY: same contract, with P == p in the doubling range;
-                // the sink writes `middle` (= out, aligned positions) and
-                // `sigma`, `lower` of the same length.
-                $($q => unsafe { doubling::<true, false, $q, _>(x, middle, &sink) },)*
+                // SAFETY: the token proves AVX2 and FMA; P == p in the
+                // doubling range, p <= n; the sink writes `middle` (= out,
+                // at the aligned positions the doubling path stores to)
+                // and `sigma`, `lower`, both of length n.
+                $($q => Some(unsafe { doubling::<true, false, $q, _>(x, middle, &sink) }),)*
                 _ => unreachable!("doubling range is 9..=31"),
             }
         };

@@ -180,36 +180,37 @@ pub fn rolling_mean_strict(
     run::<true, true>(backend, x, period, out)
 }
 
-/// The rolling mean into `middle` with Bollinger bands formed from each
-/// mean as the kernel produces it (`sigma` holds σ on entry, the upper
-/// band on return), where a kernel does that: the AVX2 doubling path
-/// (`9 ..= 31`). Returns the outputs `[v0, v1)` whose bands are final;
-/// the caller forms the others with
+/// Where [`mean_and_bands`] puts its results: the mean into `middle`;
+/// `sigma` holds σ on entry and the upper band on return; the lower band
+/// into `lower`; `up`, `dn` the band widths in σ.
+pub(crate) struct BandsInto<'a> {
+    pub middle: &'a mut [f64],
+    pub sigma: &'a mut [f64],
+    pub lower: &'a mut [f64],
+    pub up: f64,
+    pub dn: f64,
+}
+
+/// The rolling mean with Bollinger bands formed from each mean as the
+/// kernel produces it, where a kernel does that: the AVX2 doubling path
+/// (periods `9 ..= 31`). Returns the outputs `[v0, v1)` whose bands are
+/// final; the caller forms the others with
 /// [`bands_from_mean_sigma`](crate::kernels::bands::bands_from_mean_sigma)
 /// (`middle` holds their means). `None` where no kernel does it (nothing
 /// written). Same bits as [`rolling_mean`] then `bands_from_mean_sigma`,
-/// one pass fewer over three arrays. The slices must have `x`'s length.
-#[allow(clippy::too_many_arguments)]
+/// one pass fewer over three arrays. Every slice must have `x`'s length.
 pub(crate) fn mean_and_bands(
     backend: Backend,
     x: &[f64],
     period: usize,
-    middle: &mut [f64],
-    sigma: &mut [f64],
-    lower: &mut [f64],
-    up: f64,
-    dn: f64,
+    out: BandsInto<'_>,
 ) -> Option<(usize, usize)> {
     #[cfg(target_arch = "x86_64")]
     if backend == Backend::Avx2 {
         let token = crate::dispatch::Avx2Fma::try_new()?;
-        let n = x.len();
-        if middle.len() != n || sigma.len() != n || lower.len() != n {
-            return None;
-        }
-        return avx2::mean_and_bands(token, x, period, middle, sigma, lower, up, dn);
+        return avx2::mean_and_bands(token, x, period, out);
     }
-    let _ = (backend, x, period, middle, sigma, lower, up, dn);
+    let _ = (backend, x, period, out);
     None
 }
 

@@ -290,6 +290,35 @@ unsafe fn region(
     }
 }
 
+/// The regions of a vertical group: `base[g][l]`, the first output of the
+/// region in lane `l` of vector `g` (`s + (4g + l)·p`), and `rv[g]`, the
+/// reference `x[base]` of every lane (the variance and WMA kernels shift
+/// each region's values by it).
+///
+/// # Safety
+///
+/// AVX2 must be available; `s + (4G − 1)·p < x.len()` (every base is read).
+#[inline(always)]
+pub(crate) unsafe fn region_refs<const G: usize>(
+    x: &[f64],
+    s: usize,
+    p: usize,
+) -> ([[usize; 4]; G], [__m256d; G]) {
+    let mut base = [[0usize; 4]; G];
+    // SAFETY: register-only intrinsic; the caller guarantees AVX2.
+    let mut rv = [unsafe { _mm256_setzero_pd() }; G];
+    for g in 0..G {
+        for (l, b) in base[g].iter_mut().enumerate() {
+            *b = s + (4 * g + l) * p;
+        }
+        let b = base[g];
+        // SAFETY: register-only intrinsic (the indexing is checked); the
+        // caller guarantees AVX2.
+        rv[g] = unsafe { _mm256_setr_pd(x[b[0]], x[b[1]], x[b[2]], x[b[3]]) };
+    }
+    (base, rv)
+}
+
 /// Loop-invariant vectors of the vertical layout.
 struct VConsts {
     vinvp: __m256d,
@@ -511,18 +540,8 @@ unsafe fn group<const G: usize, const F: u8>(
     let op = out.as_mut_ptr();
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
     let (nz, zero) = unsafe { (_mm256_set1_pd(-0.0), _mm256_setzero_pd()) };
-    // base[g][l]: the first output of the region in lane l of vector g;
-    // rv[g]: the reference x[base] of every lane (base < s + 4G·p <= n).
-    let mut base = [[0usize; 4]; G];
-    let mut rv = [zero; G];
-    for g in 0..G {
-        for (l, b) in base[g].iter_mut().enumerate() {
-            *b = s + (4 * g + l) * p;
-        }
-        let b = base[g];
-        // SAFETY: register-only intrinsic; the caller guarantees AVX2.
-        rv[g] = unsafe { _mm256_setr_pd(x[b[0]], x[b[1]], x[b[2]], x[b[3]]) };
-    }
+    // SAFETY: the caller guarantees AVX2; s + 4G·p <= n (debug-asserted).
+    let (base, rv) = unsafe { region_refs::<G>(x, s, p) };
     let v1 = &mut v1[..p];
     let v2 = &mut v2[..p];
 

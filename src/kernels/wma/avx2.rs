@@ -22,7 +22,7 @@ use core::arch::x86_64::*;
 use super::{SEQUENTIAL_MAX, block_len, scalar};
 use crate::dispatch::Avx2Fma;
 // The region-lane loads are rolling variance's (same layout).
-use crate::kernels::rolling_var::avx2::{load4, transpose};
+use crate::kernels::rolling_var::avx2::{load4, region_refs, transpose};
 
 /// WMA outputs `from..y.len()` of the finite run `y` into `out`
 /// (`p >= 2`, `from >= p - 1`); earlier outputs are left untouched.
@@ -288,18 +288,8 @@ unsafe fn group<const G: usize>(
     let op = out.as_mut_ptr();
     // SAFETY: register-only intrinsics; the caller guarantees AVX2.
     let (nz, zero) = unsafe { (_mm256_set1_pd(-0.0), _mm256_setzero_pd()) };
-    // base[g][l]: the first output of the region in lane l of vector g;
-    // rv[g]: the reference x[base] of every lane (base < s + 4G·p <= n).
-    let mut base = [[0usize; 4]; G];
-    let mut rv = [zero; G];
-    for g in 0..G {
-        for (l, b) in base[g].iter_mut().enumerate() {
-            *b = s + (4 * g + l) * p;
-        }
-        let b = base[g];
-        // SAFETY: register-only intrinsic; the caller guarantees AVX2.
-        rv[g] = unsafe { _mm256_setr_pd(x[b[0]], x[b[1]], x[b[2]], x[b[3]]) };
-    }
+    // SAFETY: the caller guarantees AVX2; s + 4G·p <= n (debug-asserted).
+    let (base, rv) = unsafe { region_refs::<G>(x, s, p) };
     let sv = &mut sv[..p];
 
     // Suffix of chunk k, t = p - 2 down to 0 (q = p - 1 >= 1 terms). Chunk
