@@ -216,8 +216,26 @@ pub(crate) fn mean_and_bands(
         return None;
     }
     middle[..p - 1].fill(f64::NAN);
-    // SAFETY: register-only intrinsics; the token proves AVX2.
-    let (up, dn) = unsafe { (_mm256_set1_pd(up), _mm256_set1_pd(dn)) };
+    // SAFETY: the token proves AVX2 and FMA; the lengths and the period
+    // were checked just above.
+    Some(unsafe { mean_and_bands_avx2(x, p, middle, sigma, lower, (up, dn)) })
+}
+
+/// # Safety
+///
+/// AVX2 and FMA must be available; `x`, `middle`, `sigma` and `lower` have
+/// one length `n`, and `DIRECT_MAX_PERIOD < p <= min(DOUBLING_MAX_PERIOD,
+/// n)`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mean_and_bands_avx2(
+    x: &[f64],
+    p: usize,
+    middle: &mut [f64],
+    sigma: &mut [f64],
+    lower: &mut [f64],
+    (up, dn): (f64, f64),
+) -> (usize, usize) {
+    let (up, dn) = (_mm256_set1_pd(up), _mm256_set1_pd(dn));
     let sink = Bands {
         middle: middle.as_mut_ptr(),
         sigma: sigma.as_mut_ptr(),
@@ -228,11 +246,11 @@ pub(crate) fn mean_and_bands(
     macro_rules! by_period {
         ($($q:literal)*) => {
             match p {
-                // SAFETY: the token proves AVX2 and FMA; P == p in the
+                // SAFETY: AVX2 and FMA are enabled here; P == p in the
                 // doubling range, p <= n; the sink writes `middle` (= out,
                 // at the aligned positions the doubling path stores to)
                 // and `sigma`, `lower`, both of length n.
-                $($q => Some(unsafe { doubling::<true, false, $q, _>(x, middle, &sink) }),)*
+                $($q => unsafe { doubling::<true, false, $q, _>(x, middle, &sink) },)*
                 _ => unreachable!("doubling range is 9..=31"),
             }
         };
