@@ -122,14 +122,22 @@ pub fn bbands_into(
         )
     };
     if rolling_var::finish_is_fused(backend, period) {
-        // σ in one pass; then, where a kernel forms the bands as it
-        // computes each mean, one more pass; else the mean and the bands.
-        let sigma = Finish::Sigma(1.0);
-        rolling_var::rolling_var_finished(backend, x, period, 0, upper, sigma)?;
+        // The variance (or σ) in one pass; then, where a kernel forms the
+        // bands as it computes each mean, one more pass; else the mean and
+        // the bands.
         let (up, dn) = (nbdev_up, nbdev_dn);
+        // With the fused pass the variance stays raw: the pass takes the
+        // square roots (they overlap its memory traffic: measured faster).
+        let from_var = rolling_sum::mean_and_bands_runs(backend, x.len(), period);
+        let fin = if from_var {
+            Finish::Raw
+        } else {
+            Finish::Sigma(1.0)
+        };
+        rolling_var::rolling_var_finished(backend, x, period, 0, upper, fin)?;
         let out = rolling_sum::BandsInto {
             middle: &mut *middle,
-            sigma: &mut *upper,
+            var: &mut *upper,
             lower: &mut *lower,
             up,
             dn,
@@ -143,7 +151,11 @@ pub fn bbands_into(
         };
         for (a, b) in rest {
             let (m, u, l) = (&mut middle[a..b], &mut upper[a..b], &mut lower[a..b]);
-            bands::bands_from_mean_sigma(backend, m, u, l, up, dn)?;
+            if from_var {
+                bands::bands_from_mean_var(backend, m, u, l, up, dn)?;
+            } else {
+                bands::bands_from_mean_sigma(backend, m, u, l, up, dn)?;
+            }
         }
         return Ok(());
     }

@@ -45,7 +45,7 @@ fn finite(v: __m256d) -> __m256d {
 /// before the finiteness select).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn root(v: __m256d) -> __m256d {
+pub(crate) fn root(v: __m256d) -> __m256d {
     let positive = _mm256_cmp_pd::<_CMP_GT_OQ>(v, _mm256_setzero_pd());
     _mm256_sqrt_pd(_mm256_and_pd(positive, v))
 }

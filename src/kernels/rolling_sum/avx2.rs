@@ -166,13 +166,13 @@ impl Sink for Plain {
     }
 }
 
-/// Forms Bollinger bands from each mean as it is computed: `sigma` holds
-/// σ on entry and the upper band on return, as
-/// [`bands_from_mean_sigma`](crate::kernels::bands::bands_from_mean_sigma)
+/// Forms Bollinger bands from each mean as it is computed: `var` holds
+/// the variance on entry and the upper band on return, as
+/// [`bands_from_mean_var`](crate::kernels::bands::bands_from_mean_var)
 /// does (the same operations: bit-identical).
 struct Bands {
     middle: *mut f64,
-    sigma: *mut f64,
+    var: *mut f64,
     lower: *mut f64,
     up: __m256d,
     dn: __m256d,
@@ -186,10 +186,11 @@ impl Sink for Bands {
         // (aligned store), the others are accessed unaligned; AVX2 is
         // available.
         unsafe {
-            let sd = _mm256_loadu_pd(self.sigma.add(j));
-            let (m, u, l) = crate::kernels::bands::avx2::band_values(m, sd, sd, self.up, self.dn);
+            let v = _mm256_loadu_pd(self.var.add(j));
+            let sd = crate::kernels::bands::avx2::root(v);
+            let (m, u, l) = crate::kernels::bands::avx2::band_values(m, sd, v, self.up, self.dn);
             _mm256_store_pd(self.middle.add(j), m);
-            _mm256_storeu_pd(self.sigma.add(j), u);
+            _mm256_storeu_pd(self.var.add(j), u);
             _mm256_storeu_pd(self.lower.add(j), l);
         }
     }
@@ -206,24 +207,24 @@ pub(crate) fn mean_and_bands(
     let n = x.len();
     let super::BandsInto {
         middle,
-        sigma,
+        var,
         lower,
         up,
         dn,
     } = out;
-    let lengths_ok = middle.len() == n && sigma.len() == n && lower.len() == n;
+    let lengths_ok = middle.len() == n && var.len() == n && lower.len() == n;
     if !(lengths_ok && DIRECT_MAX_PERIOD < p && p <= DOUBLING_MAX_PERIOD && p <= n) {
         return None;
     }
     middle[..p - 1].fill(f64::NAN);
     // SAFETY: the token proves AVX2 and FMA; the lengths and the period
     // were checked just above.
-    Some(unsafe { mean_and_bands_avx2(x, p, middle, sigma, lower, (up, dn)) })
+    Some(unsafe { mean_and_bands_avx2(x, p, middle, var, lower, (up, dn)) })
 }
 
 /// # Safety
 ///
-/// AVX2 and FMA must be available; `x`, `middle`, `sigma` and `lower` have
+/// AVX2 and FMA must be available; `x`, `middle`, `var` and `lower` have
 /// one length `n`, and `DIRECT_MAX_PERIOD < p <= min(DOUBLING_MAX_PERIOD,
 /// n)`.
 #[target_feature(enable = "avx2,fma")]
@@ -231,14 +232,14 @@ unsafe fn mean_and_bands_avx2(
     x: &[f64],
     p: usize,
     middle: &mut [f64],
-    sigma: &mut [f64],
+    var: &mut [f64],
     lower: &mut [f64],
     (up, dn): (f64, f64),
 ) -> (usize, usize) {
     let (up, dn) = (_mm256_set1_pd(up), _mm256_set1_pd(dn));
     let sink = Bands {
         middle: middle.as_mut_ptr(),
-        sigma: sigma.as_mut_ptr(),
+        var: var.as_mut_ptr(),
         lower: lower.as_mut_ptr(),
         up,
         dn,
@@ -249,7 +250,7 @@ unsafe fn mean_and_bands_avx2(
                 // SAFETY: AVX2 and FMA are enabled here; P == p in the
                 // doubling range, p <= n; the sink writes `middle` (= out,
                 // at the aligned positions the doubling path stores to)
-                // and `sigma`, `lower`, both of length n.
+                // and `var`, `lower`, both of length n.
                 $($q => unsafe { doubling::<true, false, $q, _>(x, middle, &sink) },)*
                 _ => unreachable!("doubling range is 9..=31"),
             }

@@ -180,25 +180,38 @@ pub fn rolling_mean_strict(
     run::<true, true>(backend, x, period, out)
 }
 
+/// Whether [`mean_and_bands`] forms the bands for this backend, length
+/// and period (else it returns `None` and writes nothing).
+pub(crate) fn mean_and_bands_runs(backend: Backend, n: usize, period: usize) -> bool {
+    cfg!(target_arch = "x86_64")
+        && backend == Backend::Avx2
+        && DIRECT_MAX_PERIOD < period
+        && period <= DOUBLING_MAX_PERIOD
+        && period <= n
+}
+
 /// Where [`mean_and_bands`] puts its results: the mean into `middle`;
-/// `sigma` holds σ on entry and the upper band on return; the lower band
-/// into `lower`; `up`, `dn` the band widths in σ.
+/// `var` holds the rolling variance on entry and the upper band on
+/// return; the lower band into `lower`; `up`, `dn` the band widths in σ.
 pub(crate) struct BandsInto<'a> {
     pub middle: &'a mut [f64],
-    pub sigma: &'a mut [f64],
+    pub var: &'a mut [f64],
     pub lower: &'a mut [f64],
     pub up: f64,
     pub dn: f64,
 }
 
 /// The rolling mean with Bollinger bands formed from each mean as the
-/// kernel produces it, where a kernel does that: the AVX2 doubling path
-/// (periods `9 ..= 31`). Returns the outputs `[v0, v1)` whose bands are
-/// final; the caller forms the others with
-/// [`bands_from_mean_sigma`](crate::kernels::bands::bands_from_mean_sigma)
-/// (`middle` holds their means). `None` where no kernel does it (nothing
-/// written). Same bits as [`rolling_mean`] then `bands_from_mean_sigma`,
-/// one pass fewer over three arrays. Every slice must have `x`'s length.
+/// kernel produces it (σ = √variance taken there too), where a kernel does
+/// that: the AVX2 doubling path (periods `9 ..= 31`, see
+/// [`mean_and_bands_runs`]). Returns the outputs `[v0, v1)` whose bands
+/// are final; the caller forms the others with
+/// [`bands_from_mean_var`](crate::kernels::bands::bands_from_mean_var)
+/// (`middle` holds their means, `var` their variances). `None` where no
+/// kernel does it (nothing written). Same bits as [`rolling_mean`] then
+/// `bands_from_mean_var`, one pass fewer over three arrays, and the
+/// square roots (divider-bound) overlap the pass's memory traffic instead
+/// of the variance kernel's arithmetic. Every slice must have `x`'s length.
 pub(crate) fn mean_and_bands(
     backend: Backend,
     x: &[f64],
