@@ -213,7 +213,7 @@ pub(crate) fn mean_and_bands(
         dn,
     } = out;
     let lengths_ok = middle.len() == n && var.len() == n && lower.len() == n;
-    if !(lengths_ok && DIRECT_MAX_PERIOD < p && p <= DOUBLING_MAX_PERIOD && p <= n) {
+    if !(lengths_ok && super::mean_and_bands_runs(crate::Backend::Avx2, n, p)) {
         return None;
     }
     middle[..p - 1].fill(f64::NAN);
