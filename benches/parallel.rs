@@ -221,7 +221,7 @@ fn many(c: &mut Criterion) {
         });
     }
     g.finish();
-    paired(&closes, &bars, &mut outs, &mut blocks);
+    paired(&closes, &bars, &mut outs, &mut blocks, &plan);
 }
 
 /// SMA(20), EMA(20), RSI(14), BBANDS(20, 2, 2) and ATR(14) as series
@@ -258,49 +258,71 @@ fn series_into(
 }
 
 /// The 2-thread speedups measured in interleaved rounds: each round runs
-/// `into_threads` and `control_sum` on 1 and on 2 threads back to back (in
-/// a rotating order), so a change of load on the machine hits all four
-/// alike; prints the median over rounds of each speedup (1-thread time ÷
-/// 2-thread time) and of their quotient (how close the indicators come to
-/// the control's ceiling).
-fn paired(closes: &[&[f64]], bars: &[Bars<'_>], outs: &mut Outs, blocks: &mut [Vec<f64>]) {
+/// `into_threads`, `control_sum`, `series_into_threads` and
+/// `plan_in_threads` on 1 and on 2 threads back to back (in a rotating
+/// order), so a change of load on the machine hits them alike; prints the
+/// median over rounds of each speedup (1-thread time ÷ 2-thread time) and
+/// of `into`'s over the control's (how close the indicators come to the
+/// control's ceiling).
+fn paired(
+    closes: &[&[f64]],
+    bars: &[Bars<'_>],
+    outs: &mut Outs,
+    blocks: &mut [Vec<f64>],
+    plan: &ta_kernels::trigger::Plan,
+) {
     use std::time::Instant;
+    const KINDS: usize = 4;
     let pools = [pool(1), pool(2)];
     let exprs = five_series();
     let mut scratch = [Vec::new(), Vec::new()];
-    let mut into = Vec::new();
-    let mut ctrl = Vec::new();
+    let mut plan_scratch = [Vec::new(), Vec::new()];
+    // Speedups per kind: [into, control, series_into, plan_in].
+    let mut speedups: [Vec<f64>; KINDS] = Default::default();
     let mut rel = Vec::new();
-    let mut series = Vec::new();
     for round in 0..12 {
-        // [into, control, series_into][1 thread, 2 threads]
-        let mut t = [[0.0f64; 2]; 3];
-        for k in 0..6 {
-            let (what, th) = ((round + k) % 3, (round + k / 3) % 2);
+        // t[kind][threads - 1]
+        let mut t = [[0.0f64; 2]; KINDS];
+        for k in 0..2 * KINDS {
+            let (what, th) = ((round + k) % KINDS, (round + k / KINDS) % 2);
             let p = &pools[th];
             let start = Instant::now();
             match what {
-                0 => p.install(|| black_box(five_into(closes, bars, outs))),
-                1 => p.install(|| black_box(control(closes))),
-                _ => p.install(|| black_box(series_into(&exprs, bars, blocks, &mut scratch[th]))),
-            };
+                0 => {
+                    p.install(|| black_box(five_into(closes, bars, outs)));
+                }
+                1 => {
+                    p.install(|| black_box(control(closes)));
+                }
+                2 => {
+                    p.install(|| black_box(series_into(&exprs, bars, blocks, &mut scratch[th])));
+                }
+                _ => {
+                    p.install(|| {
+                        black_box(
+                            parallel::evaluate_many_in(plan, bars, &mut plan_scratch[th]).unwrap(),
+                        )
+                    });
+                }
+            }
             t[what][th] = start.elapsed().as_secs_f64();
         }
-        let (i, c) = (t[0][0] / t[0][1], t[1][0] / t[1][1]);
-        into.push(i);
-        ctrl.push(c);
-        rel.push(i / c);
-        series.push(t[2][0] / t[2][1]);
+        for (s, tk) in speedups.iter_mut().zip(&t) {
+            s.push(tk[0] / tk[1]);
+        }
+        rel.push((t[0][0] / t[0][1]) / (t[1][0] / t[1][1]));
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    let [into, ctrl, series, plan_in] = &mut speedups;
     eprintln!(
-        "many_64x1e5_5ind paired (12 rounds): into_threads 2t speedup {:.2}x, series_into {:.2}x, control_sum {:.2}x, into/control {:.2}",
-        median(&mut into),
-        median(&mut series),
-        median(&mut ctrl),
+        "many_64x1e5_5ind paired (12 rounds): 2t speedup into_threads {:.2}x, series_into {:.2}x, plan_in {:.2}x, control_sum {:.2}x, into/control {:.2}",
+        median(into),
+        median(series),
+        median(plan_in),
+        median(ctrl),
         median(&mut rel)
     );
 }

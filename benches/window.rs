@@ -246,6 +246,47 @@ fn hlc(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
 /// An indicator (or floor) from an input into an output buffer.
 type Apply<'a> = &'a dyn Fn(&[f64], &mut [f64]);
 
+/// Rounds of [`paired_ratio`].
+const ROUNDS: usize = 31;
+
+/// The port's time over ours, measured in interleaved rounds: each round
+/// times a few milliseconds of `port` calls and of `ours` calls back to
+/// back (in alternating order), so a change of load or of the memory
+/// system's speed on this shared machine hits both alike. Both write the
+/// same output buffers (as in the criterion groups), so neither evicts
+/// the other's. Prints the median ratio over [`ROUNDS`] rounds with its
+/// interquartile range, next to criterion's separate medians (which are
+/// minutes apart).
+fn paired_ratio(name: &str, n: usize, ours: &dyn Fn(), port: &dyn Fn()) {
+    use std::time::Instant;
+    let reps = (2_000_000 / n).max(2);
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        start.elapsed().as_secs_f64()
+    };
+    let mut ratios: Vec<f64> = (0..ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let t_port = time(port);
+                t_port / time(ours)
+            } else {
+                let t_ours = time(ours);
+                time(port) / t_ours
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    eprintln!(
+        "paired {name}/{n}: talib_port / avx2 = {:.2}x (IQR {:.2}-{:.2}, {ROUNDS} rounds)",
+        ratios[ROUNDS / 2],
+        ratios[ROUNDS / 4],
+        ratios[3 * ROUNDS / 4]
+    );
+}
+
 /// One group: every backend running `ours` and the TA-Lib port, checked
 /// against each other once before timing (`scale_tol`: 1e-6 for the ports
 /// whose running sums drift, e.g. TA-Lib's WMA on 1e6 bars is off by ~1e-8
@@ -284,6 +325,18 @@ fn group(
             g.bench_with_input(BenchmarkId::new("memory_floor", n), &x, |b, x| {
                 b.iter(|| floor(black_box(x), black_box(&mut out)))
             });
+        }
+        if Backend::available().any(|b| b == Backend::Avx2) {
+            let out = std::cell::RefCell::new(out.as_mut_slice());
+            paired_ratio(
+                name,
+                n,
+                &|| {
+                    let o = &mut *out.borrow_mut();
+                    with_backend(Backend::Avx2, || ours(black_box(&x), o)).unwrap()
+                },
+                &|| port(black_box(&x), &mut out.borrow_mut()),
+            );
         }
     }
     g.finish();
@@ -427,6 +480,28 @@ fn benches(c: &mut Criterion) {
                 )
             })
         });
+        if Backend::available().any(|b| b == Backend::Avx2) {
+            // The port's last two buffers are its %K and %D: both write
+            // the same two outputs.
+            let kd = std::cell::RefCell::new((&mut k, &mut d));
+            let tmp = std::cell::RefCell::new((&mut t1, &mut t2));
+            paired_ratio(
+                "stoch_14_3_3",
+                n,
+                &|| {
+                    let (k, d) = &mut *kd.borrow_mut();
+                    with_backend(Backend::Avx2, || {
+                        ta_kernels::stoch_into(black_box(&h), &l, &cl, 14, 3, 3, k, d).unwrap()
+                    })
+                    .unwrap()
+                },
+                &|| {
+                    let (k, d) = &mut *kd.borrow_mut();
+                    let (t1, t2) = &mut *tmp.borrow_mut();
+                    talib_stoch(black_box(&h), &l, &cl, 14, 3, 3, t1, t2, k, d)
+                },
+            );
+        }
     }
     g.finish();
 }
