@@ -49,9 +49,8 @@
 //! # Which algorithm ([`CrossAlgorithm::Auto`])
 //!
 //! Both give bit-identical results. `Auto` takes the event-driven one when
-//! there are at least 32 pairs per distinct period with masks, or for
-//! counts only 48 on the AVX2 backend (128 on the others), else the pair
-//! loop. Measured on a random walk with 1%
+//! there are at least 32 pairs per distinct period, else the pair loop.
+//! Measured on a random walk with 1%
 //! steps (`benches/sweep.rs`, fast 2..=100, slow 3..=200: 14,751 pairs,
 //! 199 periods, 74 pairs per period, one run at load 2–7): masks 571 ms
 //! (events) vs 907 ms (pair loop), 1.6x faster; counts 388 vs 397 ms, a
@@ -66,8 +65,18 @@
 //! 1–2) counts took 71 ms (events) vs 138 ms (pair loop), 0.048 ns per
 //! pair-bar, and masks into warm buffers 108 vs 247 ms; in the run after
 //! the merge (load 1–2) counts 66.3 ms (0.045 ns per pair-bar) vs 148.6,
-//! serial 116 vs 177 ms, hence the AVX2 counts threshold of 48 (the other
-//! thresholds predate the rework and were not measured again). On smoother data
+//! serial 116 vs 177 ms.
+//!
+//! The threshold, measured again after that rework (one thread, 1e5
+//! bars, median of 5 interleaved runs; fast `2..2+k`, slow `200..200+k`,
+//! so `k/2` pairs per period), events' speed-up over the pair loop at
+//! 16 / 24 / 32 / 48 / 64 pairs per period: masks (AVX2) 0.80 / 1.17 /
+//! 1.58 / 1.74 / 1.86x; counts on AVX2 0.93 / 0.91 / 1.29 / 1.32 /
+//! 1.55x, on the portable backend 0.70 / 0.90 / 1.17 / 1.62 / 1.87x, on
+//! the scalar backend 1.17 / 1.55 / 2.03 / 2.68 / 3.19x. 32 is the first
+//! of these densities where the events win on every backend. On the
+//! 14,751 pairs above (74 per period), counts, one thread: scalar 182 vs
+//! 903 ms (4.96x), portable 204 vs 412 ms (2.02x). On smoother data
 //! (fewer crossings per bar) events win earlier, at the caller's choice.
 //!
 //! # Parallel
@@ -296,18 +305,11 @@ pub fn cross_sweep_counts_with(
 }
 
 /// [`CrossAlgorithm::Auto`]'s choice for `pairs` (see the module docs).
-fn choose(pairs: &[(usize, usize)], masks: bool) -> CrossAlgorithm {
+fn choose(pairs: &[(usize, usize)]) -> CrossAlgorithm {
     let mut periods: Vec<usize> = pairs.iter().flat_map(|&(f, s)| [f, s]).collect();
     periods.sort_unstable();
     periods.dedup();
-    let min = if masks {
-        EVENTS_MIN_PAIRS_PER_PERIOD_MASKS
-    } else if Backend::active() == Backend::Avx2 {
-        EVENTS_MIN_PAIRS_PER_PERIOD_AVX2
-    } else {
-        EVENTS_MIN_PAIRS_PER_PERIOD
-    };
-    if pairs.len() >= min * periods.len() {
+    if pairs.len() >= EVENTS_MIN_PAIRS_PER_PERIOD * periods.len() {
         CrossAlgorithm::Events
     } else {
         CrossAlgorithm::PairLoop
@@ -315,23 +317,9 @@ fn choose(pairs: &[(usize, usize)], masks: bool) -> CrossAlgorithm {
 }
 
 /// [`CrossAlgorithm::Auto`] runs [`CrossAlgorithm::Events`] from this
-/// many pairs per distinct period on (see "Which algorithm" in the module
-/// docs: at 74 pairs per period on a random walk, counts only, the
-/// events ran 1.0–1.8x slower than the pair loop).
-const EVENTS_MIN_PAIRS_PER_PERIOD: usize = 128;
-
-/// [`EVENTS_MIN_PAIRS_PER_PERIOD`] for counts on the AVX2 backend, whose
-/// insertion step moves most entries without a branch: at 74 pairs per
-/// period the events counted 1.5x (serial, 116 vs 177 ms) and 2.2x (two
-/// threads, 66 vs 149 ms) faster than the pair loop. Their cost is per
-/// period-bar (5.8 ns serial) and the pair loop's per pair-bar (0.12 ns),
-/// which puts the break-even near 48 pairs per period.
-const EVENTS_MIN_PAIRS_PER_PERIOD_AVX2: usize = 48;
-
-/// As [`EVENTS_MIN_PAIRS_PER_PERIOD`] when masks are written (the events
-/// set one bit per cross in a cached word per pair instead of writing
-/// every word through the pair loop: 1.6x faster at 74 pairs per period).
-const EVENTS_MIN_PAIRS_PER_PERIOD_MASKS: usize = 32;
+/// many pairs per distinct period on, for masks and counts on every
+/// backend (see "Which algorithm" in the module docs).
+const EVENTS_MIN_PAIRS_PER_PERIOD: usize = 32;
 
 /// The sweep of `pairs` with `algorithm` (masks written if `MASKS`, else
 /// `masks` is empty; `counts` zero on entry).
@@ -348,7 +336,7 @@ fn sweep<const MASKS: bool>(
         return;
     }
     let algorithm = match algorithm {
-        CrossAlgorithm::Auto => choose(pairs, MASKS),
+        CrossAlgorithm::Auto => choose(pairs),
         a => a,
     };
     match algorithm {
