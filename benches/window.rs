@@ -257,10 +257,10 @@ const ROUNDS: usize = 31;
 /// the other's. Prints the median ratio over [`ROUNDS`] rounds with its
 /// interquartile range, next to criterion's separate medians (which are
 /// minutes apart).
-fn paired_ratio(name: &str, n: usize, ours: &dyn Fn(), port: &dyn Fn()) {
+fn paired_ratio(name: &str, n: usize, ours: &mut dyn FnMut(), port: &mut dyn FnMut()) {
     use std::time::Instant;
     let reps = (2_000_000 / n).max(2);
-    let time = |f: &dyn Fn()| {
+    let time = |f: &mut dyn FnMut()| {
         let start = Instant::now();
         for _ in 0..reps {
             f();
@@ -331,11 +331,11 @@ fn group(
             paired_ratio(
                 name,
                 n,
-                &|| {
+                &mut || {
                     let o = &mut *out.borrow_mut();
                     with_backend(Backend::Avx2, || ours(black_box(&x), o)).unwrap()
                 },
-                &|| port(black_box(&x), &mut out.borrow_mut()),
+                &mut || port(black_box(&x), &mut out.borrow_mut()),
             );
         }
     }
@@ -484,21 +484,19 @@ fn benches(c: &mut Criterion) {
             // The port's last two buffers are its %K and %D: both write
             // the same two outputs.
             let kd = std::cell::RefCell::new((&mut k, &mut d));
-            let tmp = std::cell::RefCell::new((&mut t1, &mut t2));
             paired_ratio(
                 "stoch_14_3_3",
                 n,
-                &|| {
+                &mut || {
                     let (k, d) = &mut *kd.borrow_mut();
                     with_backend(Backend::Avx2, || {
                         ta_kernels::stoch_into(black_box(&h), &l, &cl, 14, 3, 3, k, d).unwrap()
                     })
                     .unwrap()
                 },
-                &|| {
+                &mut || {
                     let (k, d) = &mut *kd.borrow_mut();
-                    let (t1, t2) = &mut *tmp.borrow_mut();
-                    talib_stoch(black_box(&h), &l, &cl, 14, 3, 3, t1, t2, k, d)
+                    talib_stoch(black_box(&h), &l, &cl, 14, 3, 3, &mut t1, &mut t2, k, d)
                 },
             );
         }
